@@ -1,0 +1,80 @@
+"""Names a mistyped command-line key and lists the valid ones, before Hydra starts the run.
+
+Hydra rejects an unknown key (``model.hiden=3``) but neither lists the keys that exist nor
+suggests the near miss; this check composes the selected config groups and does both.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+# Hydra's own flags that take a value in the next argument.
+_FLAGS_WITH_VALUE = {"--cfg", "-c", "--package", "-p", "--config-path", "-cp",
+                     "--config-name", "-cn", "--config-dir", "-cd", "--experimental-rerun"}
+
+
+def unknown_key_messages(args: list[str], config_dir: Path, config_name: str = "config") -> list[str]:
+    """One message per override whose key the composed config does not have."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.override_parser.types import OverrideType
+    from omegaconf import OmegaConf
+
+    try:
+        overrides = OverridesParser.create().parse_overrides(_override_args(args))
+    except Exception:
+        return []  # a syntax error: Hydra explains those itself
+    groups = {p.name for p in config_dir.iterdir() if p.is_dir()}
+    selections, keys = [], []
+    for override in overrides:
+        if override.is_hydra_override() or override.type != OverrideType.CHANGE:
+            continue
+        if override.key_or_group.split("@")[0] in groups:
+            selections.append(f"{override.key_or_group}={_first_value(override)}")
+        else:
+            keys.append(override.key_or_group)
+    if not keys:
+        return []
+    try:
+        with initialize_config_dir(config_dir=str(config_dir.resolve()), version_base="1.3"):
+            composed = compose(config_name, overrides=selections)
+    except Exception:
+        return []  # a bad group option: Hydra lists the valid ones itself
+    tree = OmegaConf.to_container(composed, resolve=False)
+    return [m for m in (_check_key(tree, key) for key in keys) if m]
+
+
+def _override_args(args: list[str]) -> list[str]:
+    kept, skip = [], False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg.startswith("-"):
+            skip = arg in _FLAGS_WITH_VALUE
+        else:
+            kept.append(arg)
+    return kept
+
+
+def _first_value(override) -> str:
+    if override.is_sweep_override():
+        return next(iter(override.sweep_string_iterator()))
+    return override.get_value_element_as_str()
+
+
+def _check_key(tree: dict, dotted: str) -> str | None:
+    node, parts = tree, dotted.split(".")
+    for depth, part in enumerate(parts):
+        if not isinstance(node, dict):
+            return None
+        if part not in node:
+            where = ".".join(parts[:depth])
+            scope = f"'{where}'" if where else "the top level"
+            valid = sorted(node)
+            hint = difflib.get_close_matches(part, valid, n=1)
+            guess = f" Did you mean '{'.'.join([*parts[:depth], hint[0]])}'?" if hint else ""
+            return (f"Unknown config key '{dotted}': {scope} has no key '{part}'.{guess} "
+                    f"Valid keys in {scope}: {', '.join(valid)}.")
+        node = node[part]
+    return None

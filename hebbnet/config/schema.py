@@ -1,0 +1,78 @@
+"""Typed configuration of a continual-learning run.
+
+Plain dataclasses: Hydra validates ``conf/`` against them (see :mod:`hebbnet.config.store`),
+and Python users build them directly, e.g. ``Config(benchmark=BenchmarkConfig(n_tasks=3))``.
+Each group whose options differ in shape (``model``, ``strategy``) has one dataclass per option.
+"""
+
+
+from dataclasses import dataclass, field
+from typing import Any, List, Optional
+
+
+@dataclass
+class DataConfig:
+    root: str = "data"  # the folder that holds MNIST/raw/*.gz (or FashionMNIST/, KMNIST/)
+
+
+@dataclass
+class BenchmarkConfig:
+    name: str = "split_digits"
+    dataset: str = "digits"  # digits | mnist | fashion_mnist | kmnist
+    kind: str = "split"  # split | permuted | rotated
+    n_tasks: int = 5
+    classes_per_task: int = 2  # split only
+    class_order: Optional[List[int]] = None  # split only; None: 0, 1, 2, ...
+    shuffle_class_order: bool = False  # split only; seeded by `seed`
+    permute_first_task: bool = True  # permuted only; False keeps task 0 unpermuted
+    angles: Optional[List[float]] = None  # rotated only; None: evenly spaced in [0, 180)
+
+
+@dataclass
+class MLPConfig:
+    name: str = "mlp"
+    hidden_sizes: List[int] = field(default_factory=lambda: [400, 400])
+    activation: str = "relu"  # relu | tanh | sigmoid | gelu
+
+
+@dataclass
+class StrategyConfig:
+    name: str = "naive"  # naive | joint
+
+
+@dataclass
+class TrainConfig:
+    optimizer: str = "adam"  # adam | sgd
+    lr: float = 1e-3
+    batch_size: int = 128
+    iterations: Optional[int] = 2000  # optimiser steps per task; or null and set epochs
+    epochs: Optional[float] = None  # passes over each task's data; or null and set iterations
+    reset_optimizer: bool = False  # a fresh optimiser state at the start of every task
+    eval_batch_size: int = 4096
+
+
+@dataclass
+class LoggerConfig:
+    name: str = "tensorboard"  # tensorboard | none (metrics.json is written either way)
+    log_every: int = 50  # steps between loss scalars
+    eval_every: int = 0  # steps between test evaluations within a task; 0: after each task only
+    histograms: bool = True  # weight histograms after each task
+    progress: bool = True  # tqdm bars (shown only on a terminal)
+
+
+@dataclass
+class Config:
+    seed: int = 0
+    scenario: str = "class"  # task | domain | class (van de Ven et al. 2022)
+    device: str = "cpu"  # cpu | cuda | cuda:N | auto
+    resume: bool = False  # continue the run whose checkpoint is in the run directory
+    data: DataConfig = field(default_factory=DataConfig)
+    benchmark: BenchmarkConfig = field(default_factory=BenchmarkConfig)
+    model: Any = field(default_factory=MLPConfig)
+    strategy: Any = field(default_factory=StrategyConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    logger: LoggerConfig = field(default_factory=LoggerConfig)
+
+
+MODEL_SCHEMAS = {"mlp": MLPConfig}
+STRATEGY_SCHEMAS = {"naive": StrategyConfig, "joint": StrategyConfig}

@@ -1,0 +1,26 @@
+"""Registers the schema with Hydra's ConfigStore so ``conf/`` is validated on composition."""
+
+from __future__ import annotations
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING, OmegaConf
+
+from hebbnet.config.schema import MODEL_SCHEMAS, STRATEGY_SCHEMAS, Config
+
+SCHEMA_NAME = "hebbnet_schema"
+
+
+def register_configs() -> None:
+    """Store ``Config`` as ``hebbnet_schema`` and each option's schema as ``schema/<group>/<name>``.
+
+    ``model`` and ``strategy`` are left unset in the stored schema: the chosen option's file
+    brings its own schema through its defaults list (``/schema/model/mlp@_here_``).
+    """
+    store = ConfigStore.instance()
+    root = OmegaConf.structured(Config)
+    root.model = MISSING
+    root.strategy = MISSING
+    store.store(name=SCHEMA_NAME, node=root)
+    for group, schemas in (("model", MODEL_SCHEMAS), ("strategy", STRATEGY_SCHEMAS)):
+        for name, schema in schemas.items():
+            store.store(group=f"schema/{group}", name=name, node=schema)

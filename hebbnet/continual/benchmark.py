@@ -1,0 +1,145 @@
+"""Benchmarks: a data set cut into a sequence of experiences (tasks).
+
+Three ways to make tasks from one labelled data set:
+
+* split — disjoint groups of classes per task (Split MNIST: {0,1}, {2,3}, ...);
+* permuted — every task holds all classes, its pixels shuffled by a fixed seeded permutation;
+* rotated — every task holds all classes, rotated by a fixed angle.
+
+Labels here are *global* class ids: for split tasks the original class, for permuted and
+rotated tasks ``task * n_classes + class`` so that each task's classes are distinct. How
+labels are presented to a model (one head, one head per task, within-task labels) is the
+scenario's business, see :mod:`hebbnet.continual.scenario`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import torch
+import torch.nn.functional as F
+
+from hebbnet.data import ImageDataset
+
+
+@dataclass(frozen=True)
+class TensorSet:
+    """Images (uint8), labels and the task id of every sample."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+    t: torch.Tensor
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def to(self, device: torch.device | str) -> TensorSet:
+        return TensorSet(self.x.to(device), self.y.to(device), self.t.to(device))
+
+    @staticmethod
+    def concat(sets: list[TensorSet]) -> TensorSet:
+        return TensorSet(*(torch.cat([getattr(s, f) for s in sets]) for f in ("x", "y", "t")))
+
+
+@dataclass(frozen=True)
+class Experience:
+    """One task of a benchmark: its classes (global ids) and its train and test sets."""
+
+    task_id: int
+    classes: tuple[int, ...]
+    train: TensorSet
+    test: TensorSet
+
+    def to(self, device: torch.device | str) -> Experience:
+        return replace(self, train=self.train.to(device), test=self.test.to(device))
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    name: str
+    experiences: tuple[Experience, ...]
+    n_classes: int
+    image_shape: tuple[int, ...]
+
+    @property
+    def n_tasks(self) -> int:
+        return len(self.experiences)
+
+
+def split_tasks(
+    data: ImageDataset, classes_per_task: int, n_tasks: int, class_order: list[int]
+) -> Benchmark:
+    """Task ``i`` holds classes ``class_order[i*k:(i+1)*k]``, k = ``classes_per_task``."""
+    needed = classes_per_task * n_tasks
+    if sorted(class_order) != sorted(set(class_order)) or len(class_order) < needed:
+        raise ValueError(
+            f"class_order {class_order} must list at least {needed} distinct classes "
+            f"({n_tasks} tasks × {classes_per_task} classes)."
+        )
+    if max(class_order) >= data.n_classes or min(class_order) < 0:
+        raise ValueError(f"class_order {class_order} names classes outside 0..{data.n_classes - 1}.")
+    experiences = []
+    for task in range(n_tasks):
+        classes = tuple(class_order[task * classes_per_task : (task + 1) * classes_per_task])
+        train = _select_classes(data.train_images, data.train_labels, classes, task)
+        test = _select_classes(data.test_images, data.test_labels, classes, task)
+        experiences.append(Experience(task, classes, train, test))
+    return Benchmark(f"split_{data.name}", tuple(experiences), data.n_classes, data.image_shape)
+
+
+def permuted_tasks(
+    data: ImageDataset, n_tasks: int, generator: torch.Generator, permute_first: bool = True
+) -> Benchmark:
+    """Task ``i`` shows every image with its pixels reordered by permutation ``i``."""
+    n_pixels = int(torch.tensor(data.image_shape).prod())
+    permutations = [torch.randperm(n_pixels, generator=generator) for _ in range(n_tasks)]
+    if not permute_first:
+        permutations[0] = torch.arange(n_pixels)
+
+    def permute(images: torch.Tensor, task: int) -> torch.Tensor:
+        flat = images.reshape(len(images), -1)[:, permutations[task]]
+        return flat.reshape(images.shape)
+
+    return _transformed_tasks(data, n_tasks, permute, f"permuted_{data.name}")
+
+
+def rotated_tasks(data: ImageDataset, angles: list[float]) -> Benchmark:
+    """Task ``i`` shows every image rotated by ``angles[i]`` degrees about its centre."""
+
+    def rotate(images: torch.Tensor, task: int) -> torch.Tensor:
+        return rotate_images(images, angles[task])
+
+    return _transformed_tasks(data, len(angles), rotate, f"rotated_{data.name}")
+
+
+def rotate_images(images: torch.Tensor, degrees: float) -> torch.Tensor:
+    """Rotate uint8 images (N×C×H×W) counter-clockwise, bilinear, zero fill, back to uint8."""
+    theta = torch.tensor(degrees, dtype=torch.float64).deg2rad()
+    cos, sin = float(theta.cos()), float(theta.sin())
+    affine = torch.tensor([[cos, -sin, 0.0], [sin, cos, 0.0]], dtype=torch.float32)
+    grid = F.affine_grid(affine.expand(len(images), 2, 3), list(images.shape), align_corners=False)
+    rotated = F.grid_sample(images.float(), grid, mode="bilinear", align_corners=False)
+    return rotated.round_().clamp_(0, 255).to(torch.uint8)
+
+
+def _select_classes(
+    images: torch.Tensor, labels: torch.Tensor, classes: tuple[int, ...], task: int
+) -> TensorSet:
+    keep = torch.isin(labels, torch.tensor(classes))
+    y = labels[keep]
+    return TensorSet(images[keep], y, torch.full_like(y, task))
+
+
+def _transformed_tasks(data: ImageDataset, n_tasks: int, transform, name: str) -> Benchmark:
+    k = data.n_classes
+    experiences = []
+    for task in range(n_tasks):
+        sets = []
+        for images, labels in (
+            (data.train_images, data.train_labels),
+            (data.test_images, data.test_labels),
+        ):
+            sets.append(TensorSet(transform(images, task), labels + task * k, torch.full_like(labels, task)))
+        classes = tuple(range(task * k, (task + 1) * k))
+        experiences.append(Experience(task, classes, *sets))
+    return Benchmark(name, tuple(experiences), k * n_tasks, data.image_shape)

@@ -1,0 +1,38 @@
+"""Batched test-set evaluation: one row of the accuracy matrix at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from hebbnet.continual.benchmark import Experience, TensorSet
+from hebbnet.continual.scenario import Scenario, mask_logits
+from hebbnet.data import to_float
+
+
+@torch.no_grad()
+def accuracy(
+    model: nn.Module, data: TensorSet, active: torch.Tensor | None, batch_size: int = 4096
+) -> float:
+    """Fraction of ``data`` classified correctly, comparing only ``active`` output units."""
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    correct = 0
+    for start in range(0, len(data), batch_size):
+        x = to_float(data.x[start : start + batch_size].to(device))
+        logits = mask_logits(model(x), active)
+        correct += int((logits.argmax(1) == data.y[start : start + batch_size].to(device)).sum())
+    model.train(was_training)
+    return correct / max(len(data), 1)
+
+
+def accuracy_row(
+    model: nn.Module, experiences: Sequence[Experience], scenario: Scenario, batch_size: int = 4096
+) -> list[float]:
+    """Test accuracy on every task of the benchmark, in task order."""
+    return [
+        accuracy(model, e.test, scenario.test_mask(e.task_id), batch_size) for e in experiences
+    ]

@@ -1,0 +1,88 @@
+"""Turns configuration dataclasses into the objects of a run."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from hebbnet.config.schema import BenchmarkConfig, LoggerConfig, TrainConfig
+from hebbnet.continual.benchmark import Benchmark, permuted_tasks, rotated_tasks, split_tasks
+from hebbnet.continual.scenario import Scenario
+from hebbnet.continual.strategies import STRATEGIES, Schedule, Strategy
+from hebbnet.data import load_dataset
+from hebbnet.models import MLP
+from hebbnet.monitor import LOGGERS, NullLogger, TensorBoardLogger
+
+BENCHMARK_KINDS = ("split", "permuted", "rotated")
+MODELS = ("mlp",)
+
+
+def build_benchmark(cfg: BenchmarkConfig, data_root: str, generator: torch.Generator) -> Benchmark:
+    """Load the data set and cut it into tasks; ``generator`` seeds permutations and orders."""
+    if cfg.kind not in BENCHMARK_KINDS:
+        raise ValueError(
+            f"Unknown benchmark.kind {cfg.kind!r}; valid: {', '.join(BENCHMARK_KINDS)}."
+        )
+    if cfg.n_tasks < 1:
+        raise ValueError(f"benchmark.n_tasks must be at least 1, got {cfg.n_tasks}.")
+    data = load_dataset(cfg.dataset, data_root)
+    if cfg.kind == "split":
+        order = list(cfg.class_order) if cfg.class_order is not None else list(range(data.n_classes))
+        if cfg.shuffle_class_order:
+            order = [order[i] for i in torch.randperm(len(order), generator=generator)]
+        return split_tasks(data, cfg.classes_per_task, cfg.n_tasks, order)
+    if cfg.kind == "permuted":
+        return permuted_tasks(data, cfg.n_tasks, generator, cfg.permute_first_task)
+    angles = cfg.angles or [180.0 * i / cfg.n_tasks for i in range(cfg.n_tasks)]
+    if len(angles) != cfg.n_tasks:
+        raise ValueError(
+            f"benchmark.angles has {len(angles)} entries but benchmark.n_tasks is "
+            f"{cfg.n_tasks}; give one angle per task."
+        )
+    return rotated_tasks(data, list(angles))
+
+
+def build_model(cfg, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:
+    if cfg.name not in MODELS:
+        raise ValueError(f"Unknown model {cfg.name!r}; valid: {', '.join(MODELS)}.")
+    return MLP(input_shape, list(cfg.hidden_sizes), n_outputs, cfg.activation)
+
+
+def build_schedule(cfg: TrainConfig) -> Schedule:
+    return Schedule(
+        optimizer=cfg.optimizer,
+        lr=cfg.lr,
+        batch_size=cfg.batch_size,
+        iterations=cfg.iterations,
+        epochs=cfg.epochs,
+        reset_optimizer=cfg.reset_optimizer,
+    )
+
+
+def build_strategy(
+    cfg, model: nn.Module, scenario: Scenario, schedule: Schedule, generator: torch.Generator
+) -> Strategy:
+    if cfg.name not in STRATEGIES:
+        raise ValueError(f"Unknown strategy {cfg.name!r}; valid: {', '.join(STRATEGIES)}.")
+    return STRATEGIES[cfg.name](model, scenario, schedule, generator)
+
+
+def build_logger(cfg: LoggerConfig, run_dir, purge_step: int | None) -> NullLogger:
+    if cfg.name not in LOGGERS:
+        raise ValueError(f"Unknown logger {cfg.name!r}; valid: {', '.join(LOGGERS)}.")
+    if cfg.name == "none":
+        return NullLogger()
+    return TensorBoardLogger(run_dir / "tensorboard", cfg.histograms, purge_step)
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` picks CUDA when available; an unavailable CUDA device is an error, not a fallback."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as error:
+        raise ValueError(f"Unknown device {name!r}; use cpu, cuda, cuda:N or auto.") from error
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={name} but CUDA is not available here; use device=cpu.")
+    return device

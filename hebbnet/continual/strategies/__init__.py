@@ -1,0 +1,24 @@
+"""Continual-learning strategies, selectable by name (``strategy=<name>``)."""
+
+from hebbnet.continual.strategies.base import (
+    NonFiniteLossError,
+    Schedule,
+    StepMonitor,
+    Strategy,
+    TrainStats,
+)
+from hebbnet.continual.strategies.joint import Joint
+from hebbnet.continual.strategies.naive import Naive
+
+STRATEGIES: dict[str, type[Strategy]] = {"naive": Naive, "joint": Joint}
+
+__all__ = [
+    "STRATEGIES",
+    "Joint",
+    "Naive",
+    "NonFiniteLossError",
+    "Schedule",
+    "StepMonitor",
+    "Strategy",
+    "TrainStats",
+]

@@ -1,0 +1,19 @@
+"""Joint training: the upper bound, with every earlier task's data still at hand."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hebbnet.continual.benchmark import Experience, TensorSet
+from hebbnet.continual.strategies.base import Strategy
+
+
+class Joint(Strategy):
+    """On task ``i``, train on the union of the training sets of tasks ``0..i``.
+
+    This cumulative form fills the whole accuracy matrix; its last row is a model trained
+    jointly on all tasks (after also seeing the earlier unions), the usual upper bound.
+    """
+
+    def training_set(self, experience: Experience, seen: Sequence[Experience]) -> TensorSet:
+        return TensorSet.concat([e.train for e in seen])

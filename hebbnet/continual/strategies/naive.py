@@ -1,0 +1,7 @@
+"""Naive fine-tuning: the lower bound every continual-learning method must beat."""
+
+from hebbnet.continual.strategies.base import Strategy
+
+
+class Naive(Strategy):
+    """Train on each task's data alone, with nothing to protect earlier tasks."""

@@ -1,0 +1,14 @@
+"""Data sets read from files the project decodes itself (IDX) or that scikit-learn ships."""
+
+from hebbnet.data.datasets import DATASETS, ImageDataset, load_dataset, to_float
+from hebbnet.data.idx import DataFileError, read_idx, write_idx
+
+__all__ = [
+    "DATASETS",
+    "DataFileError",
+    "ImageDataset",
+    "load_dataset",
+    "read_idx",
+    "to_float",
+    "write_idx",
+]

@@ -1,0 +1,46 @@
+"""Figures of a continual-learning run: the accuracy matrix and per-task accuracy curves."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # file output only; notebooks still display returned figures
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+
+def plot_accuracy_matrix(R: np.ndarray, title: str = "accuracy R[i, j]") -> Figure:
+    """Heatmap of R (rows: after training task i; columns: tested on task j); NaN rows blank."""
+    R = np.asarray(R, dtype=float)
+    fig, ax = plt.subplots(figsize=(1.0 + 0.6 * R.shape[1], 0.8 + 0.55 * R.shape[0]))
+    image = ax.imshow(R, vmin=0.0, vmax=1.0, cmap="viridis")
+    for (i, j), value in np.ndenumerate(R):
+        if np.isfinite(value):
+            ax.text(j, i, f"{100 * value:.0f}", ha="center", va="center",
+                    color="white" if value < 0.6 else "black", fontsize=8)
+    ax.set_xlabel("tested on task j")
+    ax.set_ylabel("after training task i")
+    ax.set_xticks(range(R.shape[1]))
+    ax.set_yticks(range(R.shape[0]))
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    return fig
+
+
+def plot_task_accuracies(R: np.ndarray, title: str = "accuracy per task") -> Figure:
+    """One line per task j: its accuracy after each training task i >= j (forgetting curves)."""
+    R = np.asarray(R, dtype=float)
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    tasks = np.arange(R.shape[0])
+    for j in range(R.shape[1]):
+        ax.plot(tasks[j:], R[j:, j], marker="o", label=f"task {j}")
+    ax.set_xlabel("after training task")
+    ax.set_ylabel("test accuracy")
+    ax.set_ylim(0, 1.02)
+    ax.set_xticks(tasks)
+    ax.set_title(title)
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,72 @@
+"""Run loggers: TensorBoard event files, or nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from torch import nn
+
+from hebbnet.monitor.plots import plot_accuracy_matrix
+
+LOGGERS = ("tensorboard", "none")
+
+
+class NullLogger:
+    """Accepts every call and writes nothing."""
+
+    log_dir: Path | None = None
+
+    def scalar(self, tag: str, value: float, step: int) -> None:
+        pass
+
+    def task_end(self, task: int, R: np.ndarray, model: nn.Module, step: int) -> None:
+        pass
+
+    def hparams(self, hparams: dict, metrics: dict) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class TensorBoardLogger(NullLogger):
+    """Scalars, the accuracy matrix as an image, weight histograms and hparams.
+
+    ``purge_step`` drops events a resumed run logged after its last checkpoint.
+    """
+
+    def __init__(self, log_dir: Path, histograms: bool = True, purge_step: int | None = None):
+        from torch.utils.tensorboard import SummaryWriter
+
+        self.log_dir = Path(log_dir)
+        self.histograms = histograms
+        self.writer = SummaryWriter(str(self.log_dir), purge_step=purge_step)
+
+    def scalar(self, tag: str, value: float, step: int) -> None:
+        self.writer.add_scalar(tag, value, step)
+
+    def task_end(self, task: int, R: np.ndarray, model: nn.Module, step: int) -> None:
+        for j in range(task + 1):
+            self.writer.add_scalar(f"test_acc/task_{j}", R[task, j], step)
+        self.writer.add_scalar("test_acc/average_seen", float(np.mean(R[task, : task + 1])), step)
+        figure = plot_accuracy_matrix(R, title=f"accuracy after task {task}")
+        self.writer.add_figure("accuracy_matrix", figure, step)
+        plt.close(figure)
+        if self.histograms:
+            for name, parameter in model.named_parameters():
+                self.writer.add_histogram(f"weights/{name}", parameter.detach().cpu(), step)
+
+    def hparams(self, hparams: dict, metrics: dict) -> None:
+        """Write an HParams entry so runs can be compared side by side in TensorBoard."""
+        from torch.utils.tensorboard.summary import hparams as hparams_summary
+
+        experiment, start, end = hparams_summary(hparams, metrics)
+        for summary in (experiment, start, end):
+            self.writer.file_writer.add_summary(summary)
+        for name, value in metrics.items():
+            self.writer.add_scalar(name, value)
+
+    def close(self) -> None:
+        self.writer.close()

@@ -1,0 +1,88 @@
+"""train.py as a user runs it: Hydra composition, overrides, errors, multirun, resume."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+FAST = ["train.iterations=15", "logger.progress=false", "model.hidden_sizes=[64]"]
+
+
+def train(*args: str, cwd=REPO) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
+    return subprocess.run([sys.executable, str(REPO / "train.py"), *args], cwd=cwd,
+                          capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_default_run_prints_the_report_and_writes_its_files(tmp_path):
+    result = train(*FAST, f"hydra.run.dir={tmp_path}")
+    assert result.returncode == 0, result.stderr
+    for text in ("Accuracy matrix", "ACC", "BWT", "FWT", "Forgetting", "TensorBoard: tensorboard --logdir"):
+        assert text in result.stdout
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["benchmark"] == "split_digits" and metrics["scenario"] == "class"
+    assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
+    assert (tmp_path / ".hydra" / "overrides.yaml").exists()
+
+
+def test_unknown_key_lists_valid_keys_and_suggests_the_near_miss(tmp_path):
+    result = train("train.itrations=5", f"hydra.run.dir={tmp_path}")
+    assert result.returncode == 2
+    assert "Unknown config key 'train.itrations'" in result.stderr
+    assert "Did you mean 'train.iterations'?" in result.stderr
+    assert "batch_size" in result.stderr
+
+
+def test_unknown_group_option_lists_the_options(tmp_path):
+    result = train("benchmark=split_cifar", f"hydra.run.dir={tmp_path}")
+    assert result.returncode != 0
+    assert "Available options in 'benchmark'" in result.stderr
+    assert "split_mnist" in result.stderr
+
+
+def test_bad_value_is_reported_with_valid_values(tmp_path):
+    result = train(*FAST, "scenario=instance", f"hydra.run.dir={tmp_path}")
+    assert result.returncode == 1
+    assert "valid: task, domain, class" in result.stderr
+
+
+def test_missing_data_names_the_file_and_the_setting(tmp_path):
+    result = train("benchmark=split_mnist", f"data.root={tmp_path}/nowhere",
+                   f"hydra.run.dir={tmp_path}/run")
+    assert result.returncode == 1
+    assert "nowhere/MNIST/raw/train-images-idx3-ubyte.gz" in result.stderr
+    assert "data.root" in result.stderr
+
+
+def test_multirun_over_seeds_and_rerun_needs_resume(tmp_path):
+    result = train("--multirun", *FAST, "seed=1,2", "logger=none",
+                   f"hydra.sweep.dir={tmp_path}", "hydra.sweep.subdir=seed${seed}")
+    assert result.returncode == 0, result.stderr
+    accs = [json.loads((tmp_path / f"seed{s}" / "metrics.json").read_text())["acc_matrix"]
+            for s in (1, 2)]
+    assert accs[0] != accs[1]
+    again = train(*FAST, "seed=1", "logger=none", f"hydra.run.dir={tmp_path}/seed1")
+    assert again.returncode == 1 and "resume=true" in again.stderr
+    resumed = train(*FAST, "seed=1", "logger=none", "resume=true", f"hydra.run.dir={tmp_path}/seed1")
+    assert resumed.returncode == 0, resumed.stderr
+
+
+@pytest.mark.parametrize("experiment", ["vdv2022_split_mnist", "vdv2022_permuted_mnist",
+                                        "der2020_split_mnist"])
+def test_named_experiments_compose_against_the_schema(experiment):
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    from hebbnet.config import Config
+    from hebbnet.config.store import register_configs
+
+    register_configs()
+    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+        cfg = compose("config", overrides=[f"experiment={experiment}"])
+    config = OmegaConf.to_object(cfg)
+    assert isinstance(config, Config)
+    assert config.benchmark.dataset == "mnist"

@@ -1,0 +1,93 @@
+import gzip
+
+import numpy as np
+import pytest
+import torch
+
+from hebbnet.data import DataFileError, load_dataset, read_idx, to_float, write_idx
+from hebbnet.data.datasets import load_idx_dataset
+
+from conftest import SHARED_DATA, write_fake_mnist
+
+
+@pytest.mark.parametrize("name", ["images.gz", "images"])
+def test_idx_round_trip_gzip_and_raw(tmp_path, name):
+    array = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    write_idx(tmp_path / name, array)
+    np.testing.assert_array_equal(read_idx(tmp_path / name), array)
+
+
+def test_idx_round_trip_big_endian_types(tmp_path):
+    array = np.array([[1.5, -2.0], [3.25, 1e6]], dtype=np.float32)
+    write_idx(tmp_path / "f.idx", array)
+    result = read_idx(tmp_path / "f.idx")
+    assert result.dtype == np.float32
+    np.testing.assert_array_equal(result, array)
+
+
+def test_truncated_idx_names_the_file(tmp_path):
+    path = tmp_path / "labels"
+    write_idx(path, np.zeros(100, dtype=np.uint8))
+    path.write_bytes(path.read_bytes()[:-10])
+    with pytest.raises(DataFileError, match="labels.*truncated"):
+        read_idx(path)
+
+
+def test_truncated_gzip_names_the_file(tmp_path):
+    path = tmp_path / "images.gz"
+    write_idx(path, np.zeros((5, 28, 28), dtype=np.uint8))
+    path.write_bytes(path.read_bytes()[:20])
+    with pytest.raises(DataFileError, match="images.gz.*gzip"):
+        read_idx(path)
+
+
+def test_bad_magic_is_rejected(tmp_path):
+    path = tmp_path / "x.gz"
+    path.write_bytes(gzip.compress(b"PK\x03\x04 not an idx file"))
+    with pytest.raises(DataFileError, match="not an IDX file"):
+        read_idx(path)
+
+
+def test_missing_file_names_expected_path_and_fix(tmp_path):
+    with pytest.raises(FileNotFoundError) as error:
+        load_dataset("mnist", tmp_path)
+    message = str(error.value)
+    assert str(tmp_path / "MNIST" / "raw" / "train-images-idx3-ubyte") in message
+    assert "data.root" in message
+
+
+def test_fake_mnist_loads_as_uint8_images(fake_mnist_root):
+    data = load_dataset("mnist", fake_mnist_root)
+    assert data.train_images.shape == (300, 1, 28, 28)
+    assert data.train_images.dtype == torch.uint8
+    assert data.test_labels.tolist()[:12] == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]
+    assert data.n_classes == 10
+
+
+def test_image_and_label_counts_must_match(tmp_path):
+    root = write_fake_mnist(tmp_path, folder="FashionMNIST")
+    raw = root / "FashionMNIST" / "raw"
+    write_idx(raw / "t10k-labels-idx1-ubyte.gz", np.zeros(7, dtype=np.uint8))
+    with pytest.raises(DataFileError, match="do not belong together"):
+        load_idx_dataset("fashion_mnist", root.resolve())
+
+
+def test_digits_are_embedded_and_scaled_to_bytes():
+    data = load_dataset("digits")
+    assert data.image_shape == (1, 8, 8)
+    assert len(data.train_labels) + len(data.test_labels) == 1797
+    assert int(data.train_images.max()) == 255
+    assert to_float(data.test_images).max() == 1.0
+
+
+def test_unknown_dataset_lists_valid_names():
+    with pytest.raises(ValueError, match="digits, mnist, fashion_mnist, kmnist"):
+        load_dataset("cifar10")
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "MNIST").exists(), reason="real MNIST not present")
+def test_real_mnist_shapes():
+    data = load_dataset("mnist", SHARED_DATA)
+    assert data.train_images.shape == (60000, 1, 28, 28)
+    assert data.test_images.shape == (10000, 1, 28, 28)
+    assert torch.bincount(data.test_labels).tolist()[0] == 980

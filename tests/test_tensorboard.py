@@ -1,0 +1,70 @@
+"""The event files a run writes, read back with TensorBoard's own reader."""
+
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.plugins.hparams import plugin_data_pb2
+
+from hebbnet.config import LoggerConfig, TrainConfig
+from hebbnet.continual import run_experiment
+from hebbnet.continual.strategies import Strategy
+
+from conftest import quick_config
+
+
+def read_events(log_dir):
+    accumulator = EventAccumulator(
+        str(log_dir), size_guidance={"scalars": 0, "images": 0, "histograms": 0, "tensors": 0}
+    )
+    accumulator.Reload()
+    return accumulator
+
+
+def test_event_files_hold_scalars_matrix_histograms_and_hparams(tmp_path):
+    cfg = quick_config(
+        train=TrainConfig(batch_size=32, iterations=20),
+        logger=LoggerConfig(name="tensorboard", log_every=5, eval_every=10, progress=False),
+    )
+    result = run_experiment(cfg, tmp_path)
+    events = read_events(tmp_path / "tensorboard")
+    tags = events.Tags()
+
+    loss = events.Scalars("train/loss")
+    assert [e.step for e in loss] == list(range(5, 101, 5))
+    task0 = events.Scalars("test_acc/task_0")
+    assert [e.step for e in task0] == [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
+    assert task0[-1].value == pytest.approx(result["acc_matrix"][-1][0])
+    assert [e.step for e in events.Scalars("test_acc/task_4")] == [90, 100]
+
+    assert [e.step for e in events.Images("accuracy_matrix")] == [20, 40, 60, 80, 100]
+    assert "weights/head.weight" in tags["histograms"]
+    assert events.Scalars("hparam/acc")[0].value == pytest.approx(result["acc"])
+
+    plugin = events.PluginTagToContent("hparams")
+    session = plugin_data_pb2.HParamsPluginData.FromString(plugin["_hparams_/session_start_info"])
+    hparams = session.session_start_info.hparams
+    assert hparams["strategy.name"].string_value == "naive"
+    assert hparams["train.iterations"].number_value == 20
+
+
+def test_resumed_run_purges_events_logged_after_the_checkpoint(tmp_path, monkeypatch):
+    cfg = quick_config(logger=LoggerConfig(name="tensorboard", log_every=10, progress=False))
+    original = Strategy.train_experience
+
+    def dies_late_in_task_3(self, experience, seen, monitor=None):
+        if experience.task_id == 2:
+            def crash(step, steps, loss):
+                monitor(step, steps, loss)
+                if step == 25:
+                    raise KeyboardInterrupt
+            return original(self, experience, seen, crash)
+        return original(self, experience, seen, monitor)
+
+    monkeypatch.setattr(Strategy, "train_experience", dies_late_in_task_3)
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(cfg, tmp_path)
+    monkeypatch.setattr(Strategy, "train_experience", original)
+    cfg.resume = True
+    run_experiment(cfg, tmp_path)
+
+    steps = [e.step for e in read_events(tmp_path / "tensorboard").Scalars("train/loss")]
+    assert steps == list(range(10, 151, 10))  # task 3's first losses appear once, not twice
