@@ -42,8 +42,10 @@ def run_one(experiment: str, scenario: str, strategy: str, seed: int, data_root:
     if resumed:
         command.append("resume=true")  # wall time then covers only the resumed part
     start = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - start
+    if finished.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{finished.stderr}")
     metrics = json.loads((run_dir / "metrics.json").read_text())
     return {"experiment": experiment, "command": " ".join(command[1:]), "wall_seconds": wall,
             "resumed": resumed, "machine": machine(), **metrics}

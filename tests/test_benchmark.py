@@ -76,6 +76,18 @@ def test_rotated_tasks_need_one_angle_per_task(digits):
                         torch.Generator())
 
 
+def test_random_angles_are_seeded():
+    cfg = BenchmarkConfig(kind="rotated", n_tasks=3, random_angles=True)
+
+    def first_test_images(seed):
+        benchmark = build_benchmark(cfg, "", torch.Generator().manual_seed(seed))
+        return [e.test.x[:5] for e in benchmark.experiences]
+
+    a, b, c = first_test_images(0), first_test_images(0), first_test_images(1)
+    assert all(torch.equal(x, y) for x, y in zip(a, b))
+    assert not torch.equal(a[1], c[1])
+
+
 def test_unknown_benchmark_kind_lists_valid_kinds():
     with pytest.raises(ValueError, match="split, permuted, rotated"):
         build_benchmark(BenchmarkConfig(kind="shuffled"), "", torch.Generator())

@@ -7,7 +7,12 @@ import torch
 from hebbnet.config import BenchmarkConfig, MLPConfig, StrategyConfig, TrainConfig
 from hebbnet.continual import RunDirectoryError, run_experiment
 from hebbnet.continual.checkpoint import CHECKPOINT_NAME, load_checkpoint
-from hebbnet.continual.strategies import NonFiniteLossError, Schedule, Strategy
+from hebbnet.continual.strategies import (
+    NonFiniteLossError,
+    Strategy,
+    check_schedule,
+    steps_per_task,
+)
 
 from conftest import quick_config
 
@@ -136,12 +141,12 @@ def test_nan_loss_stops_the_run_and_keeps_the_last_checkpoint(tmp_path, monkeypa
 )
 def test_bad_schedules_are_rejected(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        Schedule(**kwargs)
+        check_schedule(TrainConfig(**kwargs))
 
 
 def test_epoch_schedule_counts_steps_from_the_data():
-    assert Schedule(batch_size=10, iterations=None, epochs=1).n_steps(12_000) == 1200
-    assert Schedule(batch_size=128, iterations=None, epochs=0.5).n_steps(1000) == 4
+    assert steps_per_task(TrainConfig(batch_size=10, iterations=None, epochs=1), 12_000) == 1200
+    assert steps_per_task(TrainConfig(batch_size=128, iterations=None, epochs=0.5), 1000) == 4
 
 
 def test_cuda_request_without_cuda_is_an_error(tmp_path):

@@ -26,6 +26,7 @@ class BenchmarkConfig:
     shuffle_class_order: bool = False  # split only; seeded by `seed`
     permute_first_task: bool = True  # permuted only; False keeps task 0 unpermuted
     angles: Optional[List[float]] = None  # rotated only; None: evenly spaced in [0, 180)
+    random_angles: bool = False  # rotated only, angles null: draw them from U[0, 180), seeded
 
 
 @dataclass

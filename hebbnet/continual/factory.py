@@ -8,7 +8,7 @@ from torch import nn
 from hebbnet.config.schema import BenchmarkConfig, LoggerConfig, TrainConfig
 from hebbnet.continual.benchmark import Benchmark, permuted_tasks, rotated_tasks, split_tasks
 from hebbnet.continual.scenario import Scenario
-from hebbnet.continual.strategies import STRATEGIES, Schedule, Strategy
+from hebbnet.continual.strategies import STRATEGIES, Strategy
 from hebbnet.data import load_dataset
 from hebbnet.models import MLP
 from hebbnet.monitor import LOGGERS, NullLogger, TensorBoardLogger
@@ -33,7 +33,7 @@ def build_benchmark(cfg: BenchmarkConfig, data_root: str, generator: torch.Gener
         return split_tasks(data, cfg.classes_per_task, cfg.n_tasks, order)
     if cfg.kind == "permuted":
         return permuted_tasks(data, cfg.n_tasks, generator, cfg.permute_first_task)
-    angles = cfg.angles or [180.0 * i / cfg.n_tasks for i in range(cfg.n_tasks)]
+    angles = cfg.angles or _default_angles(cfg.n_tasks, cfg.random_angles, generator)
     if len(angles) != cfg.n_tasks:
         raise ValueError(
             f"benchmark.angles has {len(angles)} entries but benchmark.n_tasks is "
@@ -42,25 +42,20 @@ def build_benchmark(cfg: BenchmarkConfig, data_root: str, generator: torch.Gener
     return rotated_tasks(data, list(angles))
 
 
+def _default_angles(n_tasks: int, random: bool, generator: torch.Generator) -> list[float]:
+    if random:
+        return (180.0 * torch.rand(n_tasks, generator=generator, dtype=torch.float64)).tolist()
+    return [180.0 * i / n_tasks for i in range(n_tasks)]
+
+
 def build_model(cfg, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:
     if cfg.name not in MODELS:
         raise ValueError(f"Unknown model {cfg.name!r}; valid: {', '.join(MODELS)}.")
     return MLP(input_shape, list(cfg.hidden_sizes), n_outputs, cfg.activation)
 
 
-def build_schedule(cfg: TrainConfig) -> Schedule:
-    return Schedule(
-        optimizer=cfg.optimizer,
-        lr=cfg.lr,
-        batch_size=cfg.batch_size,
-        iterations=cfg.iterations,
-        epochs=cfg.epochs,
-        reset_optimizer=cfg.reset_optimizer,
-    )
-
-
 def build_strategy(
-    cfg, model: nn.Module, scenario: Scenario, schedule: Schedule, generator: torch.Generator
+    cfg, model: nn.Module, scenario: Scenario, schedule: TrainConfig, generator: torch.Generator
 ) -> Strategy:
     if cfg.name not in STRATEGIES:
         raise ValueError(f"Unknown strategy {cfg.name!r}; valid: {', '.join(STRATEGIES)}.")

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from omegaconf import OmegaConf
-from tqdm.auto import tqdm
+from torch import nn
+from tqdm import tqdm
 
 from hebbnet.config.schema import Config
 from hebbnet.continual import metrics as cl_metrics
@@ -27,11 +28,12 @@ from hebbnet.continual.factory import (
     build_benchmark,
     build_logger,
     build_model,
-    build_schedule,
     build_strategy,
     resolve_device,
 )
+from hebbnet.continual.benchmark import Benchmark, Experience
 from hebbnet.continual.scenario import Scenario
+from hebbnet.continual.strategies import Strategy
 
 log = logging.getLogger(__name__)
 
@@ -56,55 +58,33 @@ class RunState:
     train_samples: int = 0
 
 
+@dataclass
+class _Parts:
+    """The objects a run is made of, built from its config."""
+
+    benchmark: Benchmark
+    scenario: Scenario
+    experiences: list[Experience]  # relabelled for the scenario, on the run's device
+    model: nn.Module
+    strategy: Strategy
+    order_generator: torch.Generator  # the order of training samples
+
+
 def run_experiment(cfg: Config, run_dir: str | Path) -> dict:
     """Run (or resume) the experiment ``cfg`` in ``run_dir`` and return its metrics."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    device = resolve_device(cfg.device)
-    bench_seed, order_seed = np.random.SeedSequence(cfg.seed).generate_state(2)
-    torch.manual_seed(cfg.seed)
-
-    benchmark = build_benchmark(
-        cfg.benchmark, cfg.data.root, torch.Generator().manual_seed(int(bench_seed))
-    )
-    scenario = Scenario.from_benchmark(cfg.scenario, benchmark)
-    experiences = [scenario.relabel(e).to(device) for e in benchmark.experiences]
-    model = build_model(cfg.model, benchmark.image_shape, scenario.n_outputs).to(device)
-    order_generator = torch.Generator().manual_seed(int(order_seed))
-    strategy = build_strategy(
-        cfg.strategy, model, scenario, build_schedule(cfg.train), order_generator
-    )
-
-    checkpoint_path = run_dir / CHECKPOINT_NAME
-    state = RunState()
-    if checkpoint_path.exists():
-        state = _restore(checkpoint_path, cfg, model, strategy, order_generator)
-        log.info("Resuming %s at task %d of %d", run_dir, state.next_task, benchmark.n_tasks)
-    else:
-        if cfg.resume:
-            log.warning("resume=true but %s has no checkpoint: starting afresh.", run_dir)
-        state.random_init = accuracy_row(model, experiences, scenario, cfg.train.eval_batch_size)
+    parts = _build_parts(cfg)
+    state = _start_or_resume(cfg, run_dir, parts)
     (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(OmegaConf.structured(cfg)))
-
-    logger = build_logger(cfg.logger, run_dir, purge_step=state.global_step + 1 if state.global_step else None)
+    logger = build_logger(cfg.logger, run_dir,
+                          purge_step=state.global_step + 1 if state.global_step else None)
     try:
-        for task in range(state.next_task, benchmark.n_tasks):
-            monitor = _TaskMonitor(cfg, logger, state.global_step, task, benchmark.n_tasks,
-                                   model, experiences, scenario)
-            stats = strategy.train_experience(experiences[task], experiences[: task + 1], monitor)
-            monitor.close()
-            row = accuracy_row(model, experiences, scenario, cfg.train.eval_batch_size)
-            state.rows.append(row)
-            state.next_task = task + 1
-            state.global_step += stats.steps
-            state.train_seconds += stats.seconds
-            state.train_samples += stats.samples
-            R = _padded_matrix(state.rows, benchmark.n_tasks)
-            logger.task_end(task, R, model, state.global_step)
-            log.info("task %d: %s", task, " ".join(f"{a:.3f}" for a in row[: task + 1]))
-            save_checkpoint(checkpoint_path, _checkpoint(cfg, model, strategy, order_generator, state))
-        result = _metrics(cfg, benchmark.name, state, time.perf_counter() - started)
+        for task in range(state.next_task, parts.benchmark.n_tasks):
+            _train_task(cfg, parts, state, task, logger)
+            save_checkpoint(run_dir / CHECKPOINT_NAME, _checkpoint(cfg, parts, state))
+        result = _metrics(cfg, parts.benchmark.name, state, time.perf_counter() - started)
         logger.hparams(_flatten(asdict(cfg)), {f"hparam/{k}": result[k] for k in cl_metrics.SCALARS})
     finally:
         logger.close()
@@ -112,13 +92,58 @@ def run_experiment(cfg: Config, run_dir: str | Path) -> dict:
     return result
 
 
+def _build_parts(cfg: Config) -> _Parts:
+    device = resolve_device(cfg.device)
+    bench_seed, order_seed = np.random.SeedSequence(cfg.seed).generate_state(2)
+    torch.manual_seed(cfg.seed)  # model initialisation
+    benchmark = build_benchmark(
+        cfg.benchmark, cfg.data.root, torch.Generator().manual_seed(int(bench_seed))
+    )
+    scenario = Scenario.from_benchmark(cfg.scenario, benchmark).to(device)
+    experiences = [scenario.relabel(e).to(device) for e in benchmark.experiences]
+    model = build_model(cfg.model, benchmark.image_shape, scenario.n_outputs).to(device)
+    order_generator = torch.Generator().manual_seed(int(order_seed))
+    strategy = build_strategy(cfg.strategy, model, scenario, cfg.train, order_generator)
+    return _Parts(benchmark, scenario, experiences, model, strategy, order_generator)
+
+
+def _start_or_resume(cfg: Config, run_dir: Path, parts: _Parts) -> RunState:
+    checkpoint_path = run_dir / CHECKPOINT_NAME
+    if checkpoint_path.exists():
+        state = _restore(checkpoint_path, cfg, parts)
+        log.info("Resuming %s at task %d of %d", run_dir, state.next_task, parts.benchmark.n_tasks)
+        return state
+    if cfg.resume:
+        log.warning("resume=true but %s has no checkpoint: starting afresh.", run_dir)
+    random_init = accuracy_row(parts.model, parts.experiences, parts.scenario,
+                               cfg.train.eval_batch_size)
+    return RunState(random_init=random_init)
+
+
+def _train_task(cfg: Config, parts: _Parts, state: RunState, task: int, logger) -> None:
+    """Train on ``task``, test on every task, and record the new row of R in ``state``."""
+    monitor = _TaskMonitor(cfg, logger, state.global_step, task, parts)
+    stats = parts.strategy.train_experience(
+        parts.experiences[task], parts.experiences[: task + 1], monitor
+    )
+    monitor.close()
+    row = accuracy_row(parts.model, parts.experiences, parts.scenario, cfg.train.eval_batch_size)
+    state.rows.append(row)
+    state.next_task = task + 1
+    state.global_step += stats.steps
+    state.train_seconds += stats.seconds
+    state.train_samples += stats.samples
+    R = _padded_matrix(state.rows, parts.benchmark.n_tasks)
+    logger.task_end(task, R, parts.model, state.global_step)
+    log.info("task %d: %s", task, " ".join(f"{a:.3f}" for a in row[: task + 1]))
+
+
 class _TaskMonitor:
     """Per-step progress bar, loss scalars and periodic evaluation of the tasks seen so far."""
 
-    def __init__(self, cfg, logger, step0, task, n_tasks, model, experiences, scenario):
-        self.cfg, self.logger, self.step0, self.task = cfg, logger, step0, task
-        self.model, self.experiences, self.scenario = model, experiences, scenario
-        self.desc = f"task {task + 1}/{n_tasks}"
+    def __init__(self, cfg: Config, logger, step0: int, task: int, parts: _Parts):
+        self.cfg, self.logger, self.step0, self.task, self.parts = cfg, logger, step0, task, parts
+        self.desc = f"task {task + 1}/{parts.benchmark.n_tasks}"
         self.bar = None
 
     def __call__(self, step: int, steps: int, loss: float) -> None:
@@ -132,8 +157,9 @@ class _TaskMonitor:
             self.bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
         every = self.cfg.logger.eval_every
         if every > 0 and (step + 1) % every == 0 and step + 1 < steps:
-            seen = self.experiences[: self.task + 1]
-            row = accuracy_row(self.model, seen, self.scenario, self.cfg.train.eval_batch_size)
+            seen = self.parts.experiences[: self.task + 1]
+            row = accuracy_row(self.parts.model, seen, self.parts.scenario,
+                               self.cfg.train.eval_batch_size)
             for j, value in enumerate(row):
                 self.logger.scalar(f"test_acc/task_{j}", value, global_step)
 
@@ -148,18 +174,18 @@ def _padded_matrix(rows: list[list[float]], n_tasks: int) -> np.ndarray:
     return R
 
 
-def _checkpoint(cfg, model, strategy, generator, state: RunState) -> dict:
+def _checkpoint(cfg: Config, parts: _Parts, state: RunState) -> dict:
     return {
         "config": _comparable(cfg),
-        "model": model.state_dict(),
-        "strategy": strategy.state_dict(),
-        "order_generator": generator.get_state(),
+        "model": parts.model.state_dict(),
+        "strategy": parts.strategy.state_dict(),
+        "order_generator": parts.order_generator.get_state(),
         "torch_rng": torch.get_rng_state(),
         "state": asdict(state),
     }
 
 
-def _restore(path: Path, cfg, model, strategy, generator) -> RunState:
+def _restore(path: Path, cfg: Config, parts: _Parts) -> RunState:
     if not cfg.resume:
         raise RunDirectoryError(
             f"{path.parent} already holds a checkpoint. Pass resume=true to continue that run, "
@@ -173,9 +199,9 @@ def _restore(path: Path, cfg, model, strategy, generator) -> RunState:
             f"{path} belongs to a run with a different config (differs in: {', '.join(changed)}). "
             "Resume with the same settings, or choose a new hydra.run.dir."
         )
-    model.load_state_dict(payload["model"])
-    strategy.load_state_dict(payload["strategy"])
-    generator.set_state(payload["order_generator"])
+    parts.model.load_state_dict(payload["model"])
+    parts.strategy.load_state_dict(payload["strategy"])
+    parts.order_generator.set_state(payload["order_generator"])
     torch.set_rng_state(payload["torch_rng"])
     return RunState(**payload["state"])
 

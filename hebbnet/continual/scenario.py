@@ -45,6 +45,9 @@ class Scenario:
             task_units[e.task_id, units] = True
         return Scenario(kind, task_units, task_units.cumsum(0).bool())
 
+    def to(self, device: torch.device | str) -> Scenario:
+        return Scenario(self.kind, self.task_units.to(device), self.seen_units.to(device))
+
     @property
     def n_outputs(self) -> int:
         return self.task_units.shape[1]
@@ -63,9 +66,9 @@ class Scenario:
     def train_mask(self, current_task: int, sample_tasks: torch.Tensor) -> torch.Tensor | None:
         """Active output units for each training sample, (B, n_outputs), or None for all."""
         if self.kind == "task":
-            return self.task_units.to(sample_tasks.device)[sample_tasks]
+            return self.task_units[sample_tasks]
         if self.kind == "class":
-            return self.seen_units[current_task].to(sample_tasks.device).expand(len(sample_tasks), -1)
+            return self.seen_units[current_task].expand(len(sample_tasks), -1)
         return None
 
     def test_mask(self, task: int) -> torch.Tensor | None:
@@ -77,4 +80,4 @@ def mask_logits(logits: torch.Tensor, active: torch.Tensor | None) -> torch.Tens
     """Set the logits of inactive units to ``-inf`` so they never win and get no gradient."""
     if active is None:
         return logits
-    return logits.masked_fill(~active.to(logits.device), float("-inf"))
+    return logits.masked_fill(~active, float("-inf"))

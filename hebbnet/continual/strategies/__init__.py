@@ -2,10 +2,11 @@
 
 from hebbnet.continual.strategies.base import (
     NonFiniteLossError,
-    Schedule,
     StepMonitor,
     Strategy,
     TrainStats,
+    check_schedule,
+    steps_per_task,
 )
 from hebbnet.continual.strategies.joint import Joint
 from hebbnet.continual.strategies.naive import Naive
@@ -17,8 +18,9 @@ __all__ = [
     "Joint",
     "Naive",
     "NonFiniteLossError",
-    "Schedule",
     "StepMonitor",
     "Strategy",
     "TrainStats",
+    "check_schedule",
+    "steps_per_task",
 ]

@@ -1,8 +1,9 @@
 """The training loop a strategy runs on one experience, and the hooks strategies override.
 
 A strategy owns the model's optimiser and decides, per experience, which data to train on
-(:meth:`Strategy.training_set`) and what loss to minimise (:meth:`Strategy.loss`). There is no
-callback chain: the loop is :meth:`Strategy.train_experience`, read top to bottom.
+(:meth:`Strategy.training_set`), what loss to minimise (:meth:`Strategy.loss`) and how one
+optimiser step goes (:meth:`Strategy.training_step`). There is no callback chain: the loop is
+:meth:`Strategy.train_experience`, read top to bottom.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from hebbnet.config.schema import TrainConfig
 from hebbnet.continual.benchmark import Experience, TensorSet
 from hebbnet.continual.scenario import Scenario, mask_logits
 from hebbnet.data import to_float
@@ -27,40 +29,29 @@ class NonFiniteLossError(RuntimeError):
     """The training loss became NaN or infinite."""
 
 
-@dataclass(frozen=True)
-class Schedule:
-    """How long and how fast to train on each experience.
+def check_schedule(schedule: TrainConfig) -> None:
+    """Reject a training schedule that cannot run, naming the setting to fix."""
+    if schedule.optimizer not in OPTIMIZERS:
+        raise ValueError(
+            f"Unknown train.optimizer {schedule.optimizer!r}; valid: {', '.join(OPTIMIZERS)}."
+        )
+    if (schedule.iterations is None) == (schedule.epochs is None):
+        raise ValueError(
+            "Set exactly one of train.iterations and train.epochs (the other to null); "
+            f"got iterations={schedule.iterations}, epochs={schedule.epochs}."
+        )
+    for name in ("lr", "batch_size", "iterations", "epochs"):
+        value = getattr(schedule, name)
+        if value is not None and value <= 0:
+            raise ValueError(f"train.{name} must be positive, got {value}.")
 
-    Exactly one of ``iterations`` (optimiser steps per task, as van de Ven et al.) and
-    ``epochs`` (passes over the task's data, as Mammoth) is set.
-    """
 
-    optimizer: str = "adam"
-    lr: float = 1e-3
-    batch_size: int = 128
-    iterations: int | None = 2000
-    epochs: float | None = None
-    reset_optimizer: bool = False
-
-    def __post_init__(self) -> None:
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(
-                f"Unknown optimizer {self.optimizer!r}; valid: {', '.join(OPTIMIZERS)}."
-            )
-        if (self.iterations is None) == (self.epochs is None):
-            raise ValueError(
-                "Set exactly one of train.iterations and train.epochs (the other to null); "
-                f"got iterations={self.iterations}, epochs={self.epochs}."
-            )
-        for name in ("lr", "batch_size", "iterations", "epochs"):
-            value = getattr(self, name)
-            if value is not None and value <= 0:
-                raise ValueError(f"train.{name} must be positive, got {value}.")
-
-    def n_steps(self, n_samples: int) -> int:
-        if self.iterations is not None:
-            return self.iterations
-        return math.ceil(self.epochs * n_samples / self.batch_size)
+def steps_per_task(schedule: TrainConfig, n_samples: int) -> int:
+    """``train.iterations`` optimiser steps (van de Ven et al.), or ``train.epochs`` passes
+    over the task's data (Mammoth), whichever is set."""
+    if schedule.iterations is not None:
+        return schedule.iterations
+    return math.ceil(schedule.epochs * n_samples / schedule.batch_size)
 
 
 @dataclass(frozen=True)
@@ -85,9 +76,10 @@ class Strategy:
         self,
         model: nn.Module,
         scenario: Scenario,
-        schedule: Schedule,
+        schedule: TrainConfig,
         generator: torch.Generator,
     ) -> None:
+        check_schedule(schedule)
         self.model = model
         self.scenario = scenario
         self.schedule = schedule
@@ -111,30 +103,35 @@ class Strategy:
         seen: Sequence[Experience],
         monitor: StepMonitor | None = None,
     ) -> TrainStats:
+        """Train on ``experience`` for the scheduled number of steps."""
         if self.schedule.reset_optimizer:
             self.optimizer = self._make_optimizer()
         data = self.training_set(experience, seen)
-        steps = self.schedule.n_steps(len(data))
+        steps = steps_per_task(self.schedule, len(data))
         device = next(self.model.parameters()).device
         self.model.train()
         start = time.perf_counter()
         for step, index in enumerate(self._batches(len(data), steps)):
-            index = index.to(device)
-            logits = self.model(to_float(data.x[index]))
-            loss = self.loss(logits, data.y[index], data.t[index], experience.task_id)
-            value = loss.item()
-            if not math.isfinite(value):
-                raise NonFiniteLossError(
-                    f"The training loss became {value} at step {step} of task "
-                    f"{experience.task_id}. Lower train.lr, or check the data for NaN or Inf."
-                )
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            self.optimizer.step()
+            loss = self.training_step(data, index.to(device), experience.task_id)
             if monitor is not None:
-                monitor(step, steps, value)
+                monitor(step, steps, loss)
         self.after_experience(experience)
         return TrainStats(steps, steps * self.schedule.batch_size, time.perf_counter() - start)
+
+    def training_step(self, data: TensorSet, index: torch.Tensor, task: int) -> float:
+        """One optimiser step on the samples ``index`` of ``data``; returns the loss."""
+        logits = self.model(to_float(data.x[index]))
+        loss = self.loss(logits, data.y[index], data.t[index], task)
+        value = loss.item()
+        if not math.isfinite(value):
+            raise NonFiniteLossError(
+                f"The training loss became {value} during task {task}. "
+                "Lower train.lr, or check the data for NaN or Inf."
+            )
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return value
 
     def state_dict(self) -> dict:
         return {"optimizer": self.optimizer.state_dict()}

@@ -1,0 +1,25 @@
+"""Homeostatic mechanisms: slow controllers that keep a plastic layer's activity in range.
+
+A mechanism may shift the drive before the response (:meth:`Homeostasis.drive`, intrinsic
+excitability) and adjust the weights after each plastic update (:meth:`Homeostasis.regulate`).
+Both act only while the layer is plastic; in ``eval()`` the drive shift stays as learned.
+Activity is measured as the mean absolute response of each unit, a_i = ⟨|y_i|⟩.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class Homeostasis(nn.Module):
+    def drive(self, u: torch.Tensor) -> torch.Tensor:
+        return u
+
+    def regulate(self, weight: torch.Tensor, post: torch.Tensor) -> None:
+        """Adjust ``weight`` in place after a plastic update, given the response ``post``."""
+
+
+def unit_activity(post: torch.Tensor) -> torch.Tensor:
+    """a_i = ⟨|y_i|⟩ over every sample (and position) in the batch: (N, n_out) → (n_out,)."""
+    return post.abs().mean(0)

@@ -1,0 +1,156 @@
+"""Layers whose weights learn by a local rule, usable inside any ``nn.Module``.
+
+How an update reaches the weights (``update=``):
+
+* ``"local"``: while ``training`` (and ``plastic``), every forward pass applies
+  ``W ← W + lr·ΔW`` itself, as BatchNorm updates its statistics.
+* ``"grad"``: every forward pass adds ``−ΔW`` to ``weight.grad``; then any ``torch.optim``
+  optimizer applies it. Sign convention: an optimizer minimises, so ``optimizer.step()`` with
+  SGD at learning rate η moves W by ``+η·ΔW`` — the Hebbian direction. ``lr`` is unused; the
+  optimizer's learning rate, schedulers, clipping and all-reduce apply as to any gradient.
+
+Plasticity never builds an autograd graph. The weight has ``requires_grad=False`` unless you
+set it, so a backprop loss can still flow *through* the layer to earlier layers without
+touching its weights; set ``layer.weight.requires_grad_(True)`` in ``"grad"`` mode to add the
+loss gradient to the Hebbian term. In ``"local"`` mode the update is written after the forward
+pass, so a later ``backward()`` through this layer uses weights already moved by ``lr·ΔW``.
+
+``eval()`` or ``layer.plastic = False`` freezes all plasticity, homeostasis included.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from hebbnet.homeostasis import Homeostasis
+from hebbnet.rules import PlasticityRule, make_rule
+
+UPDATE_MODES = ("local", "grad")
+
+
+class PlasticLayer(nn.Module):
+    """The part dense and convolutional plastic layers share: rule, modes, homeostasis."""
+
+    def __init__(self, weight_shape: tuple[int, ...], n_in: int, rule, lr: float, update: str,
+                 bias: bool, homeostasis: Sequence[Homeostasis]):
+        super().__init__()
+        if update not in UPDATE_MODES:
+            raise ValueError(f"Unknown update mode {update!r}; valid: {', '.join(UPDATE_MODES)}.")
+        if lr <= 0:
+            raise ValueError(f"lr must be positive, got {lr}.")
+        self.weight = nn.Parameter(torch.randn(weight_shape) / math.sqrt(n_in), requires_grad=False)
+        self.bias = nn.Parameter(torch.zeros(weight_shape[0]), requires_grad=False) if bias else None
+        self.rule = make_rule(rule, n_in, weight_shape[0])
+        self.homeostasis = nn.ModuleList(homeostasis)
+        self.lr, self.update = lr, update
+        self.plastic = True
+
+    @property
+    def learning(self) -> bool:
+        return self.training and self.plastic
+
+    def respond(self, u: torch.Tensor) -> torch.Tensor:
+        """Homeostatic drive shift, then the rule's response; ``u`` is (N, n_out)."""
+        for mechanism in self.homeostasis:
+            u = mechanism.drive(u)
+        return self.rule.respond(u)
+
+    @torch.no_grad()
+    def learn(self, pre: torch.Tensor, post: torch.Tensor, u: torch.Tensor) -> None:
+        """One plastic step from flattened activity: pre (N, n_in), post and u (N, n_out)."""
+        delta = self.rule.update(pre, post, u, self.weight.reshape(self.weight.shape[0], -1))
+        if delta is not None:
+            self.apply_update(delta.reshape(self.weight.shape))
+        for mechanism in self.homeostasis:
+            mechanism.regulate(self.weight.data, post)
+
+    @torch.no_grad()
+    def neuromodulate(self, modulator: torch.Tensor | float) -> None:
+        """Deliver a third factor (e.g. a reward prediction error) to a three-factor rule."""
+        if not hasattr(self.rule, "neuromodulated_update"):
+            raise TypeError(f"{type(self.rule).__name__} is not a three-factor rule; "
+                            "use e.g. rule='reward_hebb'.")
+        if self.learning:
+            self.apply_update(self.rule.neuromodulated_update(modulator).reshape(self.weight.shape))
+
+    def apply_update(self, delta: torch.Tensor) -> None:
+        if self.update == "local":
+            self.weight.data.add_(delta, alpha=self.lr)
+        elif self.weight.grad is None:
+            self.weight.grad = -delta
+        else:
+            self.weight.grad.sub_(delta)
+
+    def check_input(self, x: torch.Tensor, expected: str, ok: bool) -> None:
+        if not ok:
+            raise ValueError(f"{type(self).__name__} expects input of shape {expected}, "
+                             f"got {tuple(x.shape)}.")
+        if self.learning and not torch.isfinite(x).all():
+            raise ValueError(f"{type(self).__name__} received NaN or Inf input; plasticity would "
+                             "corrupt the weights. Clean the input or call eval() first.")
+
+
+class HebbianLinear(PlasticLayer):
+    """Dense plastic layer: ``y = respond(W x + b)``, W of shape (out_features, in_features).
+
+    ``rule`` is a name from :data:`hebbnet.rules.RULES`, a :class:`PlasticityRule` or a
+    function ``f(pre, post, weight) -> ΔW``.
+    """
+
+    def __init__(self, in_features: int, out_features: int, rule="oja", lr: float = 0.01,
+                 update: str = "local", bias: bool = False,
+                 homeostasis: Sequence[Homeostasis] = ()):
+        super().__init__((out_features, in_features), in_features, rule, lr, update, bias,
+                         homeostasis)
+        self.in_features, self.out_features = in_features, out_features
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.check_input(x, f"(batch, {self.in_features})",
+                         x.ndim == 2 and x.shape[1] == self.in_features)
+        u = F.linear(x, self.weight, self.bias)
+        y = self.respond(u)
+        if self.learning:
+            self.learn(x.detach(), y.detach(), u.detach())
+        return y
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"lr={self.lr}, update={self.update!r}, bias={self.bias is not None}")
+
+
+class HebbianConv2d(PlasticLayer):
+    """Convolutional plastic layer: every image patch is a presynaptic sample for the rule,
+    the ``out_channels`` units at each position its postsynaptic units (shared weights)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
+                 padding: int = 0, rule="softhebb", lr: float = 0.01, update: str = "local",
+                 bias: bool = False, homeostasis: Sequence[Homeostasis] = ()):
+        n_in = in_channels * kernel_size * kernel_size
+        super().__init__((out_channels, in_channels, kernel_size, kernel_size), n_in, rule, lr,
+                         update, bias, homeostasis)
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.check_input(x, f"(batch, {self.in_channels}, height, width)",
+                         x.ndim == 4 and x.shape[1] == self.in_channels)
+        u = F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
+        batch, channels, height, width = u.shape
+        u_flat = u.permute(0, 2, 3, 1).reshape(-1, channels)
+        y_flat = self.respond(u_flat)
+        if self.learning:
+            patches = F.unfold(x.detach(), self.kernel_size, padding=self.padding,
+                               stride=self.stride)
+            pre = patches.transpose(1, 2).reshape(-1, patches.shape[1])
+            self.learn(pre, y_flat.detach(), u_flat.detach())
+        return y_flat.reshape(batch, height, width, channels).permute(0, 3, 1, 2)
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, padding={self.padding}, lr={self.lr}, "
+                f"update={self.update!r}")

@@ -1,0 +1,61 @@
+"""Local plasticity rules: pure update functions, and modules that hold their parameters and state.
+
+``make_rule("oja", n_in, n_out)`` builds a rule by name; pass an instance (``SoftHebb(0.5)``)
+or a plain function ``f(pre, post, weight) -> ΔW`` to a layer for anything else.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from hebbnet.rules.base import FunctionRule, PlasticityRule, batch_outer
+from hebbnet.rules.bcm import BCM, bcm_threshold, bcm_update
+from hebbnet.rules.competitive import (
+    Competitive,
+    KrotovHopfield,
+    instar_update,
+    k_winners,
+    krotov_hopfield_update,
+)
+from hebbnet.rules.hebbian import Hebb, Oja, Sanger, hebb_update, oja_update, sanger_update
+from hebbnet.rules.softhebb import SoftHebb, anti_hebbian_credit, softhebb_update
+from hebbnet.rules.three_factor import (
+    RewardModulatedHebb,
+    eligibility_trace,
+    modulated_update,
+)
+
+RULES: dict[str, type[PlasticityRule]] = {
+    "hebb": Hebb,
+    "oja": Oja,
+    "sanger": Sanger,
+    "bcm": BCM,
+    "competitive": Competitive,
+    "krotov_hopfield": KrotovHopfield,
+    "softhebb": SoftHebb,
+    "reward_hebb": RewardModulatedHebb,
+}
+
+
+def make_rule(rule, n_in: int, n_out: int, **kwargs) -> PlasticityRule:
+    """A rule from a name in :data:`RULES`, a :class:`PlasticityRule`, or an update function."""
+    if isinstance(rule, PlasticityRule):
+        return rule
+    if callable(rule):
+        return FunctionRule(rule)
+    if rule not in RULES:
+        raise ValueError(f"Unknown plasticity rule {rule!r}; valid: {', '.join(RULES)}, "
+                         "a PlasticityRule instance, or a function f(pre, post, weight).")
+    cls = RULES[rule]
+    sizes = {"n_in": n_in, "n_out": n_out}
+    parameters = inspect.signature(cls).parameters
+    return cls(**{k: v for k, v in sizes.items() if k in parameters}, **kwargs)
+
+
+__all__ = [
+    "BCM", "RULES", "Competitive", "FunctionRule", "Hebb", "KrotovHopfield", "Oja",
+    "PlasticityRule", "RewardModulatedHebb", "Sanger", "SoftHebb", "anti_hebbian_credit",
+    "batch_outer", "bcm_threshold", "bcm_update", "eligibility_trace", "hebb_update",
+    "instar_update", "k_winners", "krotov_hopfield_update", "make_rule", "modulated_update",
+    "oja_update", "sanger_update", "softhebb_update",
+]

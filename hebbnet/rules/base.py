@@ -1,0 +1,59 @@
+"""What every local plasticity rule provides.
+
+Shapes: ``pre`` is (B, n_in), the presynaptic activity; ``u`` is (B, n_out), the postsynaptic
+drive ``W·pre (+ b)``; ``post`` is (B, n_out), the response the layer outputs; ``weight`` is
+(n_out, n_in). An update ΔW has the weight's shape, is averaged over the batch, and carries no
+learning rate: the layer applies ``W ← W + lr·ΔW`` (or hands ``-ΔW`` to an optimizer as ``.grad``).
+
+A rule is an ``nn.Module`` so that its state (a sliding threshold, an eligibility trace) lives
+in buffers: it moves with ``.to()`` and is saved in the layer's ``state_dict``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+UpdateFunction = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+class PlasticityRule(nn.Module):
+    """Base class: the postsynaptic response and the weight change a batch causes.
+
+    Subclass and override :meth:`update` (and :meth:`respond` when the response is not the
+    drive itself) to write a new rule; nothing in the library needs to change.
+    """
+
+    def respond(self, u: torch.Tensor) -> torch.Tensor:
+        """The postsynaptic response to the drive ``u`` (identity: a linear neuron)."""
+        return u
+
+    def update(
+        self, pre: torch.Tensor, post: torch.Tensor, u: torch.Tensor, weight: torch.Tensor
+    ) -> torch.Tensor | None:
+        """ΔW for one batch (batch-averaged, without learning rate); None for no change now."""
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        """Forget the rule's state (thresholds, traces); stateless rules have nothing to do."""
+
+
+class FunctionRule(PlasticityRule):
+    """Wraps a plain function ``f(pre, post, weight) -> ΔW`` as a rule with a linear response."""
+
+    def __init__(self, function: UpdateFunction):
+        super().__init__()
+        self.function = function
+
+    def update(self, pre, post, u, weight):
+        return self.function(pre, post, weight)
+
+    def extra_repr(self) -> str:
+        return getattr(self.function, "__name__", repr(self.function))
+
+
+def batch_outer(post: torch.Tensor, pre: torch.Tensor) -> torch.Tensor:
+    """⟨post preᵀ⟩ over the batch: (B, n_out), (B, n_in) → (n_out, n_in)."""
+    return post.T @ pre / post.shape[0]

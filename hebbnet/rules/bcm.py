@@ -1,0 +1,53 @@
+"""BCM: Hebbian change whose sign depends on a sliding modification threshold."""
+
+from __future__ import annotations
+
+import torch
+
+from hebbnet.rules.base import PlasticityRule, batch_outer
+
+
+def bcm_update(pre: torch.Tensor, post: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+    r"""Bienenstock, Cooper & Munro (1982):
+    :math:`\Delta W_i = \langle y_i (y_i - \theta_i)\, x\rangle`.
+
+    Activity above the threshold θ potentiates, below it depresses.
+    """
+    return batch_outer(post * (post - theta), pre)
+
+
+def bcm_threshold(theta: torch.Tensor, post: torch.Tensor, tau: float) -> torch.Tensor:
+    r"""The threshold slides toward the recent mean squared response (Intrator & Cooper 1992):
+    :math:`\theta \leftarrow \theta + (\langle y^2\rangle - \theta)/\tau_\theta`.
+    """
+    return theta + ((post * post).mean(0) - theta) / tau
+
+
+class BCM(PlasticityRule):
+    """Rectified linear response; θ (a buffer) tracks ⟨y²⟩ over ``tau`` batches.
+
+    Because θ grows faster than y (as y²), high activity pushes it up until depression wins:
+    the rule is stable without weight normalisation and becomes selective.
+    """
+
+    def __init__(self, n_out: int, tau: float = 100.0, theta0: float = 0.0):
+        super().__init__()
+        if tau < 1:
+            raise ValueError(f"BCM tau must be at least 1 batch, got {tau}.")
+        self.tau = tau
+        self.theta0 = theta0
+        self.register_buffer("theta", torch.full((n_out,), float(theta0)))
+
+    def respond(self, u):
+        return torch.relu(u)
+
+    def update(self, pre, post, u, weight):
+        delta = bcm_update(pre, post, self.theta)
+        self.theta.copy_(bcm_threshold(self.theta, post, self.tau))
+        return delta
+
+    def reset(self) -> None:
+        self.theta.fill_(self.theta0)
+
+    def extra_repr(self) -> str:
+        return f"n_out={self.theta.numel()}, tau={self.tau}"

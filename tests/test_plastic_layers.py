@@ -1,0 +1,165 @@
+"""The layer contracts of DESIGN.md: two update modes, freezing, no graph, state, devices."""
+
+import copy
+
+import pytest
+import torch
+
+from hebbnet.homeostasis import IntrinsicPlasticity, SynapticScaling
+from hebbnet.layers import HebbianConv2d, HebbianLinear
+from hebbnet.rules import BCM, oja_update
+
+
+def data(n=64, d=10, seed=0):
+    return torch.randn(n, d, generator=torch.Generator().manual_seed(seed))
+
+
+def test_local_update_is_lr_times_rule_update():
+    layer = HebbianLinear(10, 4, rule="oja", lr=0.05)
+    before = layer.weight.clone()
+    x = data()
+    y = layer(x)
+    torch.testing.assert_close(layer.weight, before + 0.05 * oja_update(x, x @ before.T, before))
+    torch.testing.assert_close(y, x @ before.T)
+
+
+def test_grad_mode_writes_negated_update_and_optimizer_applies_it():
+    torch.manual_seed(0)
+    local = HebbianLinear(10, 4, rule="oja", lr=0.05, update="local")
+    via_optimizer = copy.deepcopy(local)
+    via_optimizer.update = "grad"
+    optimizer = torch.optim.SGD(via_optimizer.parameters(), lr=0.05)
+    for seed in range(3):
+        x = data(seed=seed)
+        expected_grad = -oja_update(x, x @ via_optimizer.weight.T, via_optimizer.weight)
+        local(x)
+        optimizer.zero_grad()
+        via_optimizer(x)
+        torch.testing.assert_close(via_optimizer.weight.grad, expected_grad)
+        optimizer.step()
+    torch.testing.assert_close(via_optimizer.weight, local.weight)
+
+
+def test_eval_and_switch_freeze_weights_rule_state_and_homeostasis():
+    layer = HebbianLinear(10, 4, rule=BCM(4), lr=0.05,
+                          homeostasis=[SynapticScaling(4, target=0.5), IntrinsicPlasticity(4, 0.5)])
+    layer(data(seed=1))  # learn once so the state is not trivial
+    frozen = {k: v.clone() for k, v in layer.state_dict().items()}
+    layer.eval()
+    layer(data(seed=2))
+    layer.train()
+    layer.plastic = False
+    layer(data(seed=3))
+    for key, value in layer.state_dict().items():
+        assert torch.equal(value, frozen[key]), key
+
+
+def test_plasticity_builds_no_graph_and_backprop_still_reaches_the_input():
+    layer = HebbianLinear(10, 4, rule="softhebb", lr=0.05)
+    y = layer(data())
+    assert y.grad_fn is None and not layer.weight.requires_grad
+    x = data().requires_grad_(True)
+    layer(x).sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    assert layer.weight.grad is None
+
+
+def test_state_dict_round_trip_resumes_identically():
+    torch.manual_seed(0)
+    make = lambda: HebbianLinear(10, 4, rule="bcm", lr=0.05,  # noqa: E731
+                                 homeostasis=[SynapticScaling(4, target=0.5)])
+    layer = make()
+    for seed in range(5):
+        layer(data(seed=seed).abs())
+    clone = make()
+    clone.load_state_dict(layer.state_dict())
+    assert torch.equal(clone.rule.theta, layer.rule.theta)
+    assert torch.equal(clone.homeostasis[0].rate, layer.homeostasis[0].rate)
+    for seed in range(5, 8):
+        x = data(seed=seed).abs()
+        assert torch.equal(layer(x), clone(x))
+    assert torch.equal(layer.weight, clone.weight)
+
+
+def test_float64_and_batch_size_one():
+    layer = HebbianLinear(10, 4, rule="sanger", lr=0.01).double()
+    before = layer.weight.clone()
+    y = layer(data(n=1).double())
+    assert y.dtype == torch.float64 and y.shape == (1, 4)
+    assert layer.weight.dtype == torch.float64 and not torch.equal(layer.weight, before)
+
+
+def test_same_seed_same_weights():
+    def train(seed):
+        torch.manual_seed(seed)
+        layer = HebbianLinear(10, 4, rule="competitive", lr=0.1)
+        for s in range(5):
+            layer(data(seed=s))
+        return layer.weight
+
+    assert torch.equal(train(3), train(3))
+    assert not torch.equal(train(3), train(4))
+
+
+def test_conv_update_equals_the_rule_on_unfolded_patches():
+    torch.manual_seed(0)
+    conv = HebbianConv2d(2, 3, kernel_size=3, padding=1, rule="softhebb", lr=0.1)
+    before = conv.weight.clone()
+    x = torch.rand(2, 2, 6, 6)
+    y = conv(x)
+    assert y.shape == (2, 3, 6, 6)
+    torch.testing.assert_close(y.sum(1), torch.ones(2, 6, 6))  # softmax over channels
+
+    patches = torch.nn.functional.unfold(x, 3, padding=1).transpose(1, 2).reshape(-1, 18)
+    dense = HebbianLinear(18, 3, rule="softhebb", lr=0.1)
+    dense.weight.data.copy_(before.reshape(3, 18))
+    dense(patches)
+    torch.testing.assert_close(conv.weight.reshape(3, 18), dense.weight)
+
+
+def test_three_factor_layer_learns_only_with_a_modulator():
+    torch.manual_seed(0)
+    layer = HebbianLinear(4, 2, rule="reward_hebb", lr=0.5)
+    start = layer.weight.clone()
+    x = torch.tensor([[1.0, 0.0, 0.0, 0.0]])
+    layer(x)
+    assert torch.equal(layer.weight, start)  # eligibility only
+    layer.neuromodulate(0.0)
+    assert torch.equal(layer.weight, start)
+    layer.neuromodulate(1.0)
+    changed = (layer.weight - start).abs() > 0
+    assert changed[:, 0].all() and not changed[:, 1:].any()  # only the active input's synapses
+
+
+def test_neuromodulating_a_two_factor_rule_is_an_error():
+    with pytest.raises(TypeError, match="not a three-factor rule"):
+        HebbianLinear(4, 2, rule="oja").neuromodulate(1.0)
+
+
+@pytest.mark.parametrize(
+    "make, bad, message",
+    [
+        (lambda: HebbianLinear(10, 4), torch.zeros(3, 9), r"\(batch, 10\)"),
+        (lambda: HebbianLinear(10, 4), torch.zeros(10), r"\(batch, 10\)"),
+        (lambda: HebbianConv2d(1, 4, 3), torch.zeros(2, 3, 8, 8), "batch, 1, height, width"),
+        (lambda: HebbianLinear(2, 1), torch.tensor([[1.0, float("nan")]]), "NaN or Inf"),
+    ],
+)
+def test_bad_input_is_named(make, bad, message):
+    with pytest.raises(ValueError, match=message):
+        make()(bad)
+
+
+def test_bad_settings_are_named():
+    with pytest.raises(ValueError, match="local, grad"):
+        HebbianLinear(4, 2, update="hebbian")
+    with pytest.raises(ValueError, match="Unknown plasticity rule"):
+        HebbianLinear(4, 2, rule="stdp")
+
+
+def test_torch_compile_matches_eager():
+    torch.manual_seed(0)
+    layer = HebbianLinear(10, 4, rule="softhebb", lr=0.05).eval()
+    compiled = torch.compile(layer)
+    x = data()
+    torch.testing.assert_close(compiled(x), layer(x))
