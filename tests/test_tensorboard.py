@@ -1,6 +1,7 @@
 """The event files a run writes, read back with TensorBoard's own reader."""
 
 import pytest
+import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
 
@@ -68,3 +69,19 @@ def test_resumed_run_purges_events_logged_after_the_checkpoint(tmp_path, monkeyp
 
     steps = [e.step for e in read_events(tmp_path / "tensorboard").Scalars("train/loss")]
     assert steps == list(range(10, 151, 10))  # task 3's first losses appear once, not twice
+
+
+def test_receptive_fields_are_written_as_one_image_grid(tmp_path):
+    from hebbnet.monitor import TensorBoardLogger, receptive_field_grid
+
+    weight = torch.randn(12, 1 * 8 * 8)
+    grid = receptive_field_grid(weight, (1, 8, 8), columns=5)
+    assert grid.shape == (1, 3 * 9 + 1, 5 * 9 + 1)  # 3 rows × 5 columns of 8×8 + 1-pixel gaps
+    assert grid.min() == 0.0 and grid.max() == 1.0
+    torch.testing.assert_close(grid[0, 1:9, 1:9].flatten().argmax(), weight[0].argmax())
+
+    logger = TensorBoardLogger(tmp_path, histograms=False)
+    logger.receptive_fields("fields", weight, (1, 8, 8), step=3, columns=5)
+    logger.close()
+    image = read_events(tmp_path).Images("fields")[0]
+    assert (image.step, image.width, image.height) == (3, 46, 28)

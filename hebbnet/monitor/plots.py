@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+import torch
 from matplotlib.figure import Figure
 
 
@@ -41,3 +42,24 @@ def plot_task_accuracies(R: np.ndarray, title: str = "accuracy per task") -> Fig
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
     return fig
+
+
+def receptive_field_grid(weight: torch.Tensor, image_shape: tuple[int, int, int],
+                         columns: int = 10, padding: int = 1) -> torch.Tensor:
+    """Tile each unit's incoming weights as an image: (n_out, C·H·W) → (C, rows·H', columns·W').
+
+    Every field is scaled to [0, 1] on its own (its sign pattern, not its norm, is what shows);
+    gaps between tiles are left at 0.5.
+    """
+    channels, height, width = image_shape
+    fields = weight.detach().float().cpu().reshape(-1, channels, height, width)
+    low = fields.amin(dim=(1, 2, 3), keepdim=True)
+    high = fields.amax(dim=(1, 2, 3), keepdim=True)
+    fields = (fields - low) / (high - low).clamp_min(1e-12)
+    rows = -(-len(fields) // columns)
+    cell_h, cell_w = height + padding, width + padding
+    grid = torch.full((channels, rows * cell_h + padding, columns * cell_w + padding), 0.5)
+    for index, field in enumerate(fields):
+        top, left = padding + (index // columns) * cell_h, padding + (index % columns) * cell_w
+        grid[:, top : top + height, left : left + width] = field
+    return grid

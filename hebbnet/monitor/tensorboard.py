@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 from torch import nn
 
-from hebbnet.monitor.plots import plot_accuracy_matrix
+import torch
+
+from hebbnet.monitor.plots import plot_accuracy_matrix, receptive_field_grid
 
 LOGGERS = ("tensorboard", "none")
 
@@ -22,6 +23,10 @@ class NullLogger:
         pass
 
     def task_end(self, task: int, R: np.ndarray, model: nn.Module, step: int) -> None:
+        pass
+
+    def receptive_fields(self, tag: str, weight: torch.Tensor, image_shape: tuple[int, int, int],
+                         step: int, columns: int = 10) -> None:
         pass
 
     def hparams(self, hparams: dict, metrics: dict) -> None:
@@ -52,11 +57,15 @@ class TensorBoardLogger(NullLogger):
             self.writer.add_scalar(f"test_acc/task_{j}", R[task, j], step)
         self.writer.add_scalar("test_acc/average_seen", float(np.mean(R[task, : task + 1])), step)
         figure = plot_accuracy_matrix(R, title=f"accuracy after task {task}")
-        self.writer.add_figure("accuracy_matrix", figure, step)
-        plt.close(figure)
+        self.writer.add_figure("accuracy_matrix", figure, step)  # closes the figure
         if self.histograms:
             for name, parameter in model.named_parameters():
                 self.writer.add_histogram(f"weights/{name}", parameter.detach().cpu(), step)
+
+    def receptive_fields(self, tag: str, weight: torch.Tensor, image_shape: tuple[int, int, int],
+                         step: int, columns: int = 10) -> None:
+        """Each unit's incoming weights as one image grid (see :func:`receptive_field_grid`)."""
+        self.writer.add_image(tag, receptive_field_grid(weight, image_shape, columns), step)
 
     def hparams(self, hparams: dict, metrics: dict) -> None:
         """Write an HParams entry so runs can be compared side by side in TensorBoard."""
