@@ -6,6 +6,7 @@ finish, so an interrupted sweep continues where it stopped; ``--report`` prints 
 
     python benchmarks/harness_baselines.py --suite split_mnist --seeds 1 2 3
     python benchmarks/harness_baselines.py --suite permuted_mnist --seeds 1 2 3
+    python benchmarks/harness_baselines.py --suite split_mnist_1epoch --seeds 1 2 3
     python benchmarks/harness_baselines.py --report
 """
 
@@ -18,24 +19,38 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Suite:
+    experiment: str
+    scenarios: tuple[str, ...]
+    strategies: tuple[str, ...] = ("naive", "joint")
+    overrides: tuple[str, ...] = ()
+
+
 SUITES = {
-    "split_mnist": ("vdv2022_split_mnist", ("class", "domain", "task")),
-    "permuted_mnist": ("vdv2022_permuted_mnist", ("domain",)),
+    "split_mnist": Suite("vdv2022_split_mnist", ("class", "domain", "task")),
+    "permuted_mnist": Suite("vdv2022_permuted_mnist", ("domain",)),
+    # Avalanche's timing setting (issue 3): one epoch per task instead of 2000 iterations.
+    "split_mnist_1epoch": Suite("vdv2022_split_mnist", ("class",), ("naive",),
+                                ("train.iterations=null", "train.epochs=1")),
 }
-STRATEGIES = ("naive", "joint")
 DEFAULT_LOG = ROOT / "benchmarks" / "results" / "harness_baselines.jsonl"
 
 
-def run_one(experiment: str, scenario: str, strategy: str, seed: int, data_root: str) -> dict:
-    run_dir = ROOT / "benchmarks" / "out" / experiment / scenario / strategy / f"seed{seed}"
+def run_one(suite: str, scenario: str, strategy: str, seed: int, data_root: str) -> dict:
+    spec = SUITES[suite]
+    run_dir = ROOT / "benchmarks" / "out" / suite / scenario / strategy / f"seed{seed}"
     command = [
-        sys.executable, "train.py", f"experiment={experiment}", f"scenario={scenario}",
-        f"strategy={strategy}", f"seed={seed}", f"data.root={data_root}",
+        sys.executable, "train.py", f"experiment={spec.experiment}", f"scenario={scenario}",
+        f"strategy={strategy}", f"seed={seed}", f"data.root={data_root}", *spec.overrides,
         f"hydra.run.dir={run_dir}", "logger.progress=false",
     ]
     resumed = (run_dir / "checkpoint.pt").exists()
@@ -47,7 +62,7 @@ def run_one(experiment: str, scenario: str, strategy: str, seed: int, data_root:
     if finished.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{finished.stderr}")
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    return {"experiment": experiment, "command": " ".join(command[1:]), "wall_seconds": wall,
+    return {"suite": suite, "command": " ".join(command[1:]), "wall_seconds": wall,
             "resumed": resumed, "machine": machine(), **metrics}
 
 
@@ -56,19 +71,20 @@ def machine() -> str:
             f"torch {torch.__version__}, Python {platform.python_version()}")
 
 
-def sweep(suite: str, seeds: list[int], data_root: str, log_path: Path) -> None:
-    experiment, scenarios = SUITES[suite]
-    done = {(r["experiment"], r["scenario"], r["strategy"], r["seed"]) for r in read_log(log_path)}
+def sweep(suite: str, seeds: list[int], data_root: str, log_path: Path,
+          scenarios: list[str] | None = None, strategies: list[str] | None = None) -> None:
+    spec = SUITES[suite]
+    done = {(r["suite"], r["scenario"], r["strategy"], r["seed"]) for r in read_log(log_path)}
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    for scenario in scenarios:
-        for strategy in STRATEGIES:
+    for scenario in scenarios or spec.scenarios:
+        for strategy in strategies or spec.strategies:
             for seed in seeds:
-                if (experiment, scenario, strategy, seed) in done:
+                if (suite, scenario, strategy, seed) in done:
                     continue
-                record = run_one(experiment, scenario, strategy, seed, data_root)
+                record = run_one(suite, scenario, strategy, seed, data_root)
                 with log_path.open("a") as log:
                     log.write(json.dumps(record) + "\n")
-                print(f"{experiment} {scenario} {strategy} seed {seed}: "
+                print(f"{suite} {scenario} {strategy} seed {seed}: "
                       f"ACC {100 * record['acc']:.2f}%  {record['wall_seconds']:.1f} s", flush=True)
 
 
@@ -87,16 +103,16 @@ def mean_std(values: list[float], scale: float = 1.0, digits: int = 2) -> str:
 def report(log_path: Path) -> str:
     groups: dict[tuple, list[dict]] = {}
     for record in read_log(log_path):
-        groups.setdefault((record["experiment"], record["scenario"], record["strategy"]), []).append(record)
+        groups.setdefault((record["suite"], record["scenario"], record["strategy"]), []).append(record)
     lines = [
-        "| experiment | scenario | strategy | seeds | ACC % | BWT (points) | forgetting (points) "
+        "| suite | scenario | strategy | seeds | ACC % | BWT (points) | forgetting (points) "
         "| wall time s | train samples/s |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for (experiment, scenario, strategy), records in sorted(groups.items()):
+    for (suite, scenario, strategy), records in sorted(groups.items()):
         column = lambda key: [r[key] for r in records]  # noqa: E731
         lines.append(
-            f"| {experiment} | {scenario} | {strategy} | {','.join(map(str, sorted(column('seed'))))} "
+            f"| {suite} | {scenario} | {strategy} | {','.join(map(str, sorted(column('seed'))))} "
             f"| {mean_std(column('acc'), 100)} | {mean_std(column('bwt'), 100)} "
             f"| {mean_std(column('forgetting'), 100)} | {mean_std(column('wall_seconds'), 1, 1)} "
             f"| {mean_std(column('train_samples_per_s'), 1, 0)} |"
@@ -108,12 +124,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suite", choices=sorted(SUITES))
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--scenarios", nargs="+", help="only these of the suite's scenarios")
+    parser.add_argument("--strategies", nargs="+", help="only these of the suite's strategies")
     parser.add_argument("--data-root", default="../shared/data")
     parser.add_argument("--log", type=Path, default=DEFAULT_LOG)
     parser.add_argument("--report", action="store_true", help="print the table of logged runs")
     args = parser.parse_args()
     if args.suite:
-        sweep(args.suite, args.seeds, args.data_root, args.log)
+        sweep(args.suite, args.seeds, args.data_root, args.log, args.scenarios, args.strategies)
     if args.report or not args.suite:
         print(report(args.log))
 

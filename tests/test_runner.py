@@ -14,7 +14,7 @@ from hebbnet.continual.strategies import (
     steps_per_task,
 )
 
-from conftest import quick_config
+from conftest import quick_config, write_fake_mnist
 
 
 def test_run_writes_metrics_consistent_with_the_matrix(tmp_path):
@@ -73,6 +73,17 @@ def test_permuted_benchmark_is_reproducible(tmp_path, fake_mnist_root):
     b = run_experiment(cfg, tmp_path / "b")
     assert a["acc_matrix"] == b["acc_matrix"]
     assert len(a["acc_matrix"]) == 3
+
+
+@pytest.mark.parametrize("dataset, folder", [("fashion_mnist", "FashionMNIST"), ("kmnist", "KMNIST")])
+def test_user_supplied_idx_benchmarks_run(tmp_path, dataset, folder):
+    root = write_fake_mnist(tmp_path / "data", folder=folder)
+    cfg = quick_config(benchmark=BenchmarkConfig(name=f"split_{dataset}", dataset=dataset),
+                       model=MLPConfig(hidden_sizes=[32]))
+    cfg.data.root = str(root)
+    result = run_experiment(cfg, tmp_path / "run")
+    assert result["benchmark"] == f"split_{dataset}"
+    assert np.array(result["acc_matrix"]).shape == (5, 5)
 
 
 class _Interrupt(Exception):
