@@ -110,12 +110,12 @@ def report(log_path: Path) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for (suite, scenario, strategy), records in sorted(groups.items()):
-        column = lambda key: [r[key] for r in records]  # noqa: E731
+        column = {key: [r[key] for r in records] for key in records[0]}
         lines.append(
-            f"| {suite} | {scenario} | {strategy} | {','.join(map(str, sorted(column('seed'))))} "
-            f"| {mean_std(column('acc'), 100)} | {mean_std(column('bwt'), 100)} "
-            f"| {mean_std(column('forgetting'), 100)} | {mean_std(column('wall_seconds'), 1, 1)} "
-            f"| {mean_std(column('train_samples_per_s'), 1, 0)} |"
+            f"| {suite} | {scenario} | {strategy} | {','.join(map(str, sorted(column['seed'])))} "
+            f"| {mean_std(column['acc'], 100)} | {mean_std(column['bwt'], 100)} "
+            f"| {mean_std(column['forgetting'], 100)} | {mean_std(column['wall_seconds'], 1, 1)} "
+            f"| {mean_std(column['train_samples_per_s'], 1, 0)} |"
         )
     return "\n".join(lines)
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from hebbnet.config import Config, LoggerConfig, TrainConfig
+from hebbnet.continual.strategies import Strategy
 from hebbnet.data import write_idx
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,3 +48,23 @@ def quick_config(**overrides) -> Config:
     for key, value in overrides.items():
         setattr(cfg, key, value)
     return cfg
+
+
+def crash_during_task(monkeypatch, task: int, step: int, error: type[BaseException]) -> None:
+    """Make training raise ``error`` right after step ``step`` of task ``task`` is logged,
+    as a run killed mid-task would stop; ``monkeypatch.undo()`` restores normal training."""
+    original = Strategy.train_experience
+
+    def train_experience(self, experience, seen, monitor=None):
+        if experience.task_id != task:
+            return original(self, experience, seen, monitor)
+
+        def monitor_then_crash(current, steps, loss):
+            if monitor is not None:
+                monitor(current, steps, loss)
+            if current == step:
+                raise error
+
+        return original(self, experience, seen, monitor_then_crash)
+
+    monkeypatch.setattr(Strategy, "train_experience", train_experience)

@@ -14,7 +14,7 @@ from hebbnet.continual.strategies import (
     steps_per_task,
 )
 
-from conftest import quick_config, write_fake_mnist
+from conftest import crash_during_task, quick_config, write_fake_mnist
 
 
 def test_run_writes_metrics_consistent_with_the_matrix(tmp_path):
@@ -94,21 +94,11 @@ def test_run_killed_during_task_3_resumes_to_the_same_matrix(tmp_path, monkeypat
     cfg = quick_config(strategy=StrategyConfig("joint"))
     reference = run_experiment(cfg, tmp_path / "reference")
 
-    original = Strategy.train_experience
-
-    def dies_in_task_3(self, experience, seen, monitor=None):
-        if experience.task_id == 2:
-            def crash(step, steps, loss):
-                if step == 10:
-                    raise _Interrupt
-            return original(self, experience, seen, crash)
-        return original(self, experience, seen, monitor)
-
-    monkeypatch.setattr(Strategy, "train_experience", dies_in_task_3)
+    crash_during_task(monkeypatch, task=2, step=10, error=_Interrupt)
     with pytest.raises(_Interrupt):
         run_experiment(cfg, tmp_path / "resumed")
     assert load_checkpoint(tmp_path / "resumed" / CHECKPOINT_NAME)["state"]["next_task"] == 2
-    monkeypatch.setattr(Strategy, "train_experience", original)
+    monkeypatch.undo()
 
     cfg.resume = True
     resumed = run_experiment(cfg, tmp_path / "resumed")

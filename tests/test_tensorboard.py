@@ -7,9 +7,8 @@ from tensorboard.plugins.hparams import plugin_data_pb2
 
 from hebbnet.config import LoggerConfig, TrainConfig
 from hebbnet.continual import run_experiment
-from hebbnet.continual.strategies import Strategy
 
-from conftest import quick_config
+from conftest import crash_during_task, quick_config
 
 
 def read_events(log_dir):
@@ -49,21 +48,10 @@ def test_event_files_hold_scalars_matrix_histograms_and_hparams(tmp_path):
 
 def test_resumed_run_purges_events_logged_after_the_checkpoint(tmp_path, monkeypatch):
     cfg = quick_config(logger=LoggerConfig(name="tensorboard", log_every=10, progress=False))
-    original = Strategy.train_experience
-
-    def dies_late_in_task_3(self, experience, seen, monitor=None):
-        if experience.task_id == 2:
-            def crash(step, steps, loss):
-                monitor(step, steps, loss)
-                if step == 25:
-                    raise KeyboardInterrupt
-            return original(self, experience, seen, crash)
-        return original(self, experience, seen, monitor)
-
-    monkeypatch.setattr(Strategy, "train_experience", dies_late_in_task_3)
+    crash_during_task(monkeypatch, task=2, step=25, error=KeyboardInterrupt)
     with pytest.raises(KeyboardInterrupt):
         run_experiment(cfg, tmp_path)
-    monkeypatch.setattr(Strategy, "train_experience", original)
+    monkeypatch.undo()
     cfg.resume = True
     run_experiment(cfg, tmp_path)
 

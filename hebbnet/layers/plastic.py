@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from hebbnet.homeostasis import Homeostasis
-from hebbnet.rules import PlasticityRule, make_rule
+from hebbnet.rules import make_rule
 
 UPDATE_MODES = ("local", "grad")
 
