@@ -76,6 +76,23 @@ def test_competitive_instar_moves_only_winners():
     assert ((y != 0).sum(1) == 1).all()
 
 
+def test_nearest_prototype_wins_and_winner_mean_is_k_means():
+    rule = Competitive(k=1, nearest=True, winner_mean=True)
+    distances = torch.cdist(X, W)
+    nearest = distances.argmin(1)
+    wins = torch.bincount(nearest, minlength=M).double()
+    expected = torch.zeros(M, N, dtype=torch.float64)
+    for b in range(B):
+        expected[nearest[b]] += (X[b] - W[nearest[b]]) / wins[nearest[b]]
+    torch.testing.assert_close(rule.update(X, U, U, W), expected)
+
+    # A long weight vector wins on drive but is far away: only `nearest` picks the close one.
+    x, w = torch.tensor([[1.0, 0.0]]), torch.tensor([[5.0, 0.0], [1.0, 0.1]])
+    moved = lambda r: r.update(x, x @ w.T, x @ w.T, w).abs().sum(1) > 0  # noqa: E731
+    assert moved(Competitive(k=1)).tolist() == [True, False]
+    assert moved(Competitive(k=1, nearest=True)).tolist() == [False, True]
+
+
 def test_krotov_hopfield_rank_and_scale():
     p, delta = 3.0, 0.4
     currents = X @ (W.sign() * W.abs() ** (p - 1)).T

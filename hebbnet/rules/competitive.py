@@ -13,14 +13,19 @@ def k_winners(u: torch.Tensor, k: int) -> torch.Tensor:
     return mask.scatter_(1, u.topk(k, dim=1).indices, 1.0)
 
 
-def instar_update(pre: torch.Tensor, winners: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+def instar_update(pre: torch.Tensor, winners: torch.Tensor, weight: torch.Tensor,
+                  winner_mean: bool = False) -> torch.Tensor:
     r"""Grossberg's instar / competitive learning:
     :math:`\Delta W_i = \langle m_i (x - W_i)\rangle`, m the winner mask.
 
-    Each winner's weight vector moves toward the input it won: prototypes of input clusters.
+    Each winner's weight vector moves toward the inputs it won: prototypes of input clusters.
+    With ``winner_mean`` the average runs over the n_i samples unit i won instead of the whole
+    batch, :math:`\Delta W_i = \frac{1}{n_i}\sum_{b: m_{bi}=1} (x_b - W_i)` — mini-batch
+    k-means. Without it a unit that wins rarely moves by only n_i/B of the learning rate.
     """
-    batch = pre.shape[0]
-    return (winners.T @ pre - winners.sum(0)[:, None] * weight) / batch
+    counts = winners.sum(0)
+    update = winners.T @ pre - counts[:, None] * weight
+    return update / (counts.clamp_min(1)[:, None] if winner_mean else pre.shape[0])
 
 
 def krotov_hopfield_update(pre: torch.Tensor, weight: torch.Tensor, p: float, k: int,
@@ -46,22 +51,29 @@ def krotov_hopfield_update(pre: torch.Tensor, weight: torch.Tensor, p: float, k:
 
 
 class Competitive(PlasticityRule):
-    """k-winner-take-all response (winners keep their drive, others 0) with the instar rule."""
+    r"""k-winner-take-all response (winners keep their drive, others 0) with the instar rule.
 
-    def __init__(self, k: int = 1):
+    ``nearest=True`` lets the prototypes closest to the input win (largest
+    :math:`u_i - \lVert W_i\rVert^2/2`, the same ranking as smallest distance) rather than
+    the largest drive — the right competition when weights are not normalised.
+    ``winner_mean=True`` averages each winner's update over the samples it won (k-means).
+    """
+
+    def __init__(self, k: int = 1, nearest: bool = False, winner_mean: bool = False):
         super().__init__()
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}.")
-        self.k = k
+        self.k, self.nearest, self.winner_mean = k, nearest, winner_mean
 
     def respond(self, u):
         return u * k_winners(u, self.k)
 
     def update(self, pre, post, u, weight):
-        return instar_update(pre, k_winners(u, self.k), weight)
+        score = u - 0.5 * (weight * weight).sum(1) if self.nearest else u
+        return instar_update(pre, k_winners(score, self.k), weight, self.winner_mean)
 
     def extra_repr(self) -> str:
-        return f"k={self.k}"
+        return f"k={self.k}, nearest={self.nearest}, winner_mean={self.winner_mean}"
 
 
 class KrotovHopfield(PlasticityRule):
