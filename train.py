@@ -20,6 +20,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from hebbnet.config.overrides import unknown_key_messages
+from hebbnet.config.published import apply_published, override_keys
 from hebbnet.config.store import register_configs
 from hebbnet.continual import RunDirectoryError, run_experiment
 from hebbnet.continual.report import format_report
@@ -33,9 +34,14 @@ register_configs()
 
 @hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> float:
-    run_dir = Path(HydraConfig.get().runtime.output_dir)
-    config = OmegaConf.to_object(cfg)
+    hydra_cfg = HydraConfig.get()
+    run_dir = Path(hydra_cfg.runtime.output_dir)
     try:
+        applied = apply_published(cfg, hydra_cfg.runtime.choices.get("experiment"),
+                                  override_keys(list(hydra_cfg.overrides.task)))
+        if applied:
+            log.info("Published values for this experiment: %s", applied)
+        config = OmegaConf.to_object(cfg)
         metrics = run_experiment(config, run_dir)
     except NonFiniteLossError as error:
         log.error("%s The checkpoint of the last finished task is kept in %s.", error, run_dir)

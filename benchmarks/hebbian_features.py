@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
+from readout import standardize, test_accuracy, train_readout
 
 from hebbnet.data import load_dataset, to_float
 from hebbnet.layers import HebbianLinear
@@ -53,21 +53,6 @@ def triangle_features(images: torch.Tensor, prototypes: torch.Tensor) -> torch.T
     return torch.cat(chunks)
 
 
-def train_readout(features: torch.Tensor, labels: torch.Tensor, epochs: int,
-                  weight_decay: float, generator: torch.Generator) -> torch.nn.Linear:
-    readout = torch.nn.Linear(features.shape[1], 10)
-    optimizer = torch.optim.AdamW(readout.parameters(), lr=1e-3, weight_decay=weight_decay)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, epochs)
-    for _ in range(epochs):
-        for index in torch.randperm(len(features), generator=generator).split(100):
-            loss = F.cross_entropy(readout(features[index]), labels[index])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-        schedule.step()
-    return readout
-
-
 def run(args, seed: int) -> dict:
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
@@ -83,17 +68,15 @@ def run(args, seed: int) -> dict:
         hebbian_epoch(layer, train, args.batch, args.lr, generator)
     hebbian_seconds = time.perf_counter() - start
 
-    train_f, test_f = triangle_features(train, layer.weight), triangle_features(test, layer.weight)
-    mean, std = train_f.mean(0), train_f.std(0) + 1e-6
-    readout = train_readout((train_f - mean) / std, data.train_labels, args.readout_epochs,
-                            args.weight_decay, generator)
-    with torch.no_grad():
-        predictions = readout((test_f - mean) / std).argmax(1)
+    train_f, test_f = standardize(triangle_features(train, layer.weight),
+                                  triangle_features(test, layer.weight))
+    readout = train_readout(train_f, data.train_labels, args.readout_epochs, args.weight_decay,
+                            generator)
     logger = TensorBoardLogger(OUT / ("no_hebbian" if args.no_hebbian else "hebbian") / f"seed{seed}",
                                histograms=False)
     logger.receptive_fields("receptive_fields", layer.weight[:100], (1, 28, 28), step=0)
     logger.close()
-    return {"seed": seed, "test_acc": (predictions == data.test_labels).float().mean().item(),
+    return {"seed": seed, "test_acc": test_accuracy(readout, test_f, data.test_labels),
             "hebbian_epoch_s": hebbian_seconds, "total_s": time.perf_counter() - start}
 
 

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from hebbnet.homeostasis import IntrinsicPlasticity, SynapticScaling
-from hebbnet.layers import HebbianConv2d, HebbianLinear
-from hebbnet.rules import BCM, oja_update
+from hebbnet.layers import HebbianConv2d, HebbianLinear, Triangle
+from hebbnet.rules import BCM, SoftHebb, oja_update
 
 
 def data(n=64, d=10, seed=0):
@@ -117,6 +117,36 @@ def test_conv_update_equals_the_rule_on_unfolded_patches():
     torch.testing.assert_close(conv.weight.reshape(3, 18), dense.weight)
 
 
+def test_reflect_padded_conv_learns_from_reflected_patches_and_can_output_its_drive():
+    torch.manual_seed(0)
+    conv = HebbianConv2d(1, 4, kernel_size=3, padding=1, padding_mode="reflect",
+                         rule="softhebb", lr=0.1, output="drive")
+    before = conv.weight.clone()
+    x = torch.rand(2, 1, 5, 5)
+    padded = torch.nn.functional.pad(x, (1, 1, 1, 1), mode="reflect")
+    torch.testing.assert_close(conv(x), torch.nn.functional.conv2d(padded, before))
+
+    patches = torch.nn.functional.unfold(padded, 3).transpose(1, 2).reshape(-1, 9)
+    dense = HebbianLinear(9, 4, rule="softhebb", lr=0.1)
+    dense.weight.data.copy_(before.reshape(4, 9))
+    dense(patches)
+    torch.testing.assert_close(conv.weight.reshape(4, 9), dense.weight)
+
+
+def test_init_gain_sets_the_initial_weight_norm():
+    torch.manual_seed(0)
+    norms = HebbianLinear(400, 50, init_gain=25.0).weight.norm(dim=1)
+    assert norms.mean().item() == pytest.approx(25.0, rel=0.05)
+
+
+def test_triangle_passes_only_above_average_channels():
+    u = torch.tensor([[1.0, 2.0, 6.0]]).reshape(1, 3, 1, 1)  # channel mean 3
+    expected = torch.tensor([0.0, 0.0, 9.0]).reshape(1, 3, 1, 1)
+    torch.testing.assert_close(Triangle(power=2.0)(u), expected)
+    with pytest.raises(ValueError, match="power must be positive"):
+        Triangle(power=0.0)
+
+
 def test_three_factor_layer_learns_only_with_a_modulator():
     torch.manual_seed(0)
     layer = HebbianLinear(4, 2, rule="reward_hebb", lr=0.5)
@@ -155,6 +185,12 @@ def test_bad_settings_are_named():
         HebbianLinear(4, 2, update="hebbian")
     with pytest.raises(ValueError, match="Unknown plasticity rule"):
         HebbianLinear(4, 2, rule="stdp")
+    with pytest.raises(ValueError, match="response, drive"):
+        HebbianLinear(4, 2, output="spikes")
+    with pytest.raises(ValueError, match="zeros, reflect"):
+        HebbianConv2d(1, 2, 3, padding_mode="circular")
+    with pytest.raises(ValueError, match="adaptive_rate"):
+        SoftHebb(adaptive_rate=-1.0)
 
 
 def test_torch_compile_matches_eager():

@@ -119,6 +119,15 @@ def test_softhebb(anti):
     torch.testing.assert_close(one_step(SoftHebb(temperature=0.5, anti_hebbian=anti)), expected)
 
 
+def test_softhebb_normalized_update_with_norm_adaptive_rate():
+    y = torch.softmax(U, dim=1)
+    raw = by_hand(lambda b, i, j: y[b, i] * (X[b, j] - U[b, i] * W[i, j]))
+    rate = torch.tensor([[abs(math.sqrt(sum(W[i, j] ** 2 for j in range(N))) - 1) ** 0.5]
+                         for i in range(M)], dtype=torch.float64)
+    update = one_step(SoftHebb(adaptive_rate=0.5, normalize_update=True))
+    torch.testing.assert_close(update, raw / raw.abs().max() * rate)
+
+
 def test_three_factor_trace_and_modulated_change():
     rule = RewardModulatedHebb(n_out=M, n_in=N, tau=2.0).double()
     assert one_step(rule) is None  # tags only

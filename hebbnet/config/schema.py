@@ -7,7 +7,7 @@ Each group whose options differ in shape (``model``, ``strategy``) has one datac
 
 
 from dataclasses import dataclass, field
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 
 @dataclass
@@ -38,7 +38,65 @@ class MLPConfig:
 
 @dataclass
 class StrategyConfig:
-    name: str = "naive"  # naive | joint
+    name: str = "naive"  # naive | joint | ewc | online_ewc | si | lwf | er | agem | derpp
+    # Tuned values per named experiment, applied by train.py (see hebbnet/config/published.py).
+    published: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class EWCConfig(StrategyConfig):
+    name: str = "ewc"
+    ewc_lambda: float = 5000.0  # λ of the penalty (λ/2) Σ F (θ − θ*)²
+    online: bool = False  # one running penalty (Schwarz et al. 2018) instead of one per task
+    gamma: float = 1.0  # online only: decay of the running Fisher
+    fisher_samples: Optional[int] = None  # samples per task for the Fisher; null: all
+
+
+@dataclass
+class OnlineEWCConfig(EWCConfig):
+    name: str = "online_ewc"
+    online: bool = True
+
+
+@dataclass
+class SIConfig(StrategyConfig):
+    name: str = "si"
+    c: float = 1.0  # strength of the surrogate penalty c Σ Ω (θ − θ*)²
+    epsilon: float = 0.1  # ξ, damping of Ω = ω / (Δθ² + ξ)
+
+
+@dataclass
+class LwFConfig(StrategyConfig):
+    name: str = "lwf"
+    alpha: float = 1.0  # weight of the distillation term
+    temperature: float = 2.0
+
+
+@dataclass
+class ReplayConfig(StrategyConfig):
+    buffer_size: int = 200  # stored samples
+    policy: str = "reservoir"  # reservoir | class_balanced
+    replay_batch_size: Optional[int] = None  # stored samples per step; null: train.batch_size
+
+
+@dataclass
+class ERConfig(ReplayConfig):
+    name: str = "er"
+    weighting: str = "concat"  # concat (Mammoth) | tasks_seen (van de Ven et al.)
+
+
+@dataclass
+class AGEMConfig(ReplayConfig):
+    name: str = "agem"
+
+
+@dataclass
+class DERppConfig(StrategyConfig):
+    name: str = "derpp"
+    buffer_size: int = 200  # stored samples (reservoir), each with its logits
+    alpha: float = 0.2  # weight of the logit-matching term
+    beta: float = 0.5  # weight of the stored-label term; 0 gives DER
+    replay_batch_size: Optional[int] = None  # null: train.batch_size
 
 
 @dataclass
@@ -76,4 +134,14 @@ class Config:
 
 
 MODEL_SCHEMAS = {"mlp": MLPConfig}
-STRATEGY_SCHEMAS = {"naive": StrategyConfig, "joint": StrategyConfig}
+STRATEGY_SCHEMAS = {
+    "naive": StrategyConfig,
+    "joint": StrategyConfig,
+    "ewc": EWCConfig,
+    "online_ewc": OnlineEWCConfig,
+    "si": SIConfig,
+    "lwf": LwFConfig,
+    "er": ERConfig,
+    "agem": AGEMConfig,
+    "derpp": DERppConfig,
+}

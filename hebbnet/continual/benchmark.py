@@ -36,6 +36,9 @@ class TensorSet:
     def to(self, device: torch.device | str) -> TensorSet:
         return TensorSet(self.x.to(device), self.y.to(device), self.t.to(device))
 
+    def select(self, index: torch.Tensor | slice) -> TensorSet:
+        return TensorSet(self.x[index], self.y[index], self.t[index])
+
     @staticmethod
     def concat(sets: list[TensorSet]) -> TensorSet:
         return TensorSet(*(torch.cat([getattr(s, f) for s in sets]) for f in ("x", "y", "t")))

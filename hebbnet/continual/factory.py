@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import torch
 from torch import nn
 
@@ -59,7 +61,9 @@ def build_strategy(
 ) -> Strategy:
     if cfg.name not in STRATEGIES:
         raise ValueError(f"Unknown strategy {cfg.name!r}; valid: {', '.join(STRATEGIES)}.")
-    return STRATEGIES[cfg.name](model, scenario, schedule, generator)
+    options = {f.name: getattr(cfg, f.name) for f in fields(cfg)
+               if f.name not in ("name", "published")}
+    return STRATEGIES[cfg.name](model, scenario, schedule, generator, **options)
 
 
 def build_logger(cfg: LoggerConfig, run_dir, purge_step: int | None) -> NullLogger:

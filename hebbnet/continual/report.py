@@ -20,6 +20,7 @@ def format_report(metrics: dict, run_dir: Path, tensorboard_dir: Path | None) ->
         "(points; definitions in README)",
         f"Training: {metrics['train_samples']} samples in {metrics['train_seconds']:.1f} s "
         f"({metrics['train_samples_per_s']:.0f} samples/s); run {metrics['run_seconds']:.1f} s",
+        f"Memory beyond the model: {metrics['strategy_bytes']:,} bytes",
         f"Metrics: {run_dir / 'metrics.json'}",
     ]
     if tensorboard_dir is not None:

@@ -56,6 +56,7 @@ class RunState:
     global_step: int = 0
     train_seconds: float = 0.0
     train_samples: int = 0
+    strategy_bytes: int = 0  # what the strategy keeps beyond the model, after the last task
 
 
 @dataclass
@@ -133,8 +134,10 @@ def _train_task(cfg: Config, parts: _Parts, state: RunState, task: int, logger) 
     state.global_step += stats.steps
     state.train_seconds += stats.seconds
     state.train_samples += stats.samples
+    state.strategy_bytes = parts.strategy.memory_bytes()
     R = _padded_matrix(state.rows, parts.benchmark.n_tasks)
     logger.task_end(task, R, parts.model, state.global_step)
+    logger.scalar("memory/strategy_bytes", state.strategy_bytes, state.global_step)
     log.info("task %d: %s", task, " ".join(f"{a:.3f}" for a in row[: task + 1]))
 
 
@@ -218,6 +221,8 @@ def _flatten(entries: dict, prefix: str = "") -> dict:
     """Nested dict to ``{"a.b": value}`` with values TensorBoard's hparams accept."""
     flat = {}
     for key, value in entries.items():
+        if key == "published":  # the table of tuned values; the values used are in the config
+            continue
         name = f"{prefix}{key}"
         if isinstance(value, dict):
             flat.update(_flatten(value, f"{name}."))
@@ -242,5 +247,6 @@ def _metrics(cfg: Config, benchmark_name: str, state: RunState, seconds: float) 
         "train_seconds": state.train_seconds,
         "train_samples": state.train_samples,
         "train_samples_per_s": state.train_samples / max(state.train_seconds, 1e-9),
+        "strategy_bytes": state.strategy_bytes,
         "run_seconds": seconds,
     }

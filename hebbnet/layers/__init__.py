@@ -1,5 +1,14 @@
 """Plastic layers that drop into any ``nn.Module``: ``from hebbnet.layers import HebbianLinear``."""
 
-from hebbnet.layers.plastic import UPDATE_MODES, HebbianConv2d, HebbianLinear, PlasticLayer
+from hebbnet.layers.activations import Triangle
+from hebbnet.layers.plastic import (
+    OUTPUTS,
+    PADDING_MODES,
+    UPDATE_MODES,
+    HebbianConv2d,
+    HebbianLinear,
+    PlasticLayer,
+)
 
-__all__ = ["UPDATE_MODES", "HebbianConv2d", "HebbianLinear", "PlasticLayer"]
+__all__ = ["OUTPUTS", "PADDING_MODES", "UPDATE_MODES", "HebbianConv2d", "HebbianLinear",
+           "PlasticLayer", "Triangle"]

@@ -16,6 +16,11 @@ loss gradient to the Hebbian term. In ``"local"`` mode the update is written aft
 pass, so a later ``backward()`` through this layer uses weights already moved by ``lr·ΔW``.
 
 ``eval()`` or ``layer.plastic = False`` freezes all plasticity, homeostasis included.
+
+What a layer outputs (``output=``): ``"response"``, the rule's postsynaptic response (a softmax
+for SoftHebb, k-WTA for competitive rules), or ``"drive"``, the linear drive ``u = Wx + b`` the
+rule still learns from; the latter lets a network pick its own nonlinearity between layers, as
+deep SoftHebb networks do (Journé et al. 2023). Weights start as N(0, (init_gain)²/n_in).
 """
 
 from __future__ import annotations
@@ -31,23 +36,28 @@ from hebbnet.homeostasis import Homeostasis
 from hebbnet.rules import make_rule
 
 UPDATE_MODES = ("local", "grad")
+OUTPUTS = ("response", "drive")
+PADDING_MODES = {"zeros": "constant", "reflect": "reflect"}
 
 
 class PlasticLayer(nn.Module):
     """The part dense and convolutional plastic layers share: rule, modes, homeostasis."""
 
     def __init__(self, weight_shape: tuple[int, ...], n_in: int, rule, lr: float, update: str,
-                 bias: bool, homeostasis: Sequence[Homeostasis]):
+                 bias: bool, homeostasis: Sequence[Homeostasis], output: str, init_gain: float):
         super().__init__()
         if update not in UPDATE_MODES:
             raise ValueError(f"Unknown update mode {update!r}; valid: {', '.join(UPDATE_MODES)}.")
+        if output not in OUTPUTS:
+            raise ValueError(f"Unknown output {output!r}; valid: {', '.join(OUTPUTS)}.")
         if lr <= 0:
             raise ValueError(f"lr must be positive, got {lr}.")
-        self.weight = nn.Parameter(torch.randn(weight_shape) / math.sqrt(n_in), requires_grad=False)
+        self.weight = nn.Parameter(torch.randn(weight_shape) * init_gain / math.sqrt(n_in),
+                                   requires_grad=False)
         self.bias = nn.Parameter(torch.zeros(weight_shape[0]), requires_grad=False) if bias else None
         self.rule = make_rule(rule, n_in, weight_shape[0])
         self.homeostasis = nn.ModuleList(homeostasis)
-        self.lr, self.update = lr, update
+        self.lr, self.update, self.output = lr, update, output
         self.plastic = True
 
     @property
@@ -59,6 +69,9 @@ class PlasticLayer(nn.Module):
         for mechanism in self.homeostasis:
             u = mechanism.drive(u)
         return self.rule.respond(u)
+
+    def emit(self, u: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return y if self.output == "response" else u
 
     @torch.no_grad()
     def learn(self, pre: torch.Tensor, post: torch.Tensor, u: torch.Tensor) -> None:
@@ -104,9 +117,10 @@ class HebbianLinear(PlasticLayer):
 
     def __init__(self, in_features: int, out_features: int, rule="oja", lr: float = 0.01,
                  update: str = "local", bias: bool = False,
-                 homeostasis: Sequence[Homeostasis] = ()):
+                 homeostasis: Sequence[Homeostasis] = (), output: str = "response",
+                 init_gain: float = 1.0):
         super().__init__((out_features, in_features), in_features, rule, lr, update, bias,
-                         homeostasis)
+                         homeostasis, output, init_gain)
         self.in_features, self.out_features = in_features, out_features
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -116,41 +130,49 @@ class HebbianLinear(PlasticLayer):
         y = self.respond(u)
         if self.learning:
             self.learn(x.detach(), y.detach(), u.detach())
-        return y
+        return self.emit(u, y)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
-                f"lr={self.lr}, update={self.update!r}, bias={self.bias is not None}")
+                f"lr={self.lr}, update={self.update!r}, bias={self.bias is not None}, "
+                f"output={self.output!r}")
 
 
 class HebbianConv2d(PlasticLayer):
     """Convolutional plastic layer: every image patch is a presynaptic sample for the rule,
-    the ``out_channels`` units at each position its postsynaptic units (shared weights)."""
+    the ``out_channels`` units at each position its postsynaptic units (shared weights).
+    ``padding_mode`` is ``"zeros"`` or ``"reflect"``."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
                  padding: int = 0, rule="softhebb", lr: float = 0.01, update: str = "local",
-                 bias: bool = False, homeostasis: Sequence[Homeostasis] = ()):
+                 bias: bool = False, homeostasis: Sequence[Homeostasis] = (),
+                 output: str = "response", init_gain: float = 1.0, padding_mode: str = "zeros"):
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(f"Unknown padding_mode {padding_mode!r}; valid: "
+                             f"{', '.join(PADDING_MODES)}.")
         n_in = in_channels * kernel_size * kernel_size
         super().__init__((out_channels, in_channels, kernel_size, kernel_size), n_in, rule, lr,
-                         update, bias, homeostasis)
+                         update, bias, homeostasis, output, init_gain)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.padding_mode = padding_mode
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.check_input(x, f"(batch, {self.in_channels}, height, width)",
                          x.ndim == 4 and x.shape[1] == self.in_channels)
-        u = F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
+        x = F.pad(x, (self.padding,) * 4, mode=PADDING_MODES[self.padding_mode])
+        u = F.conv2d(x, self.weight, self.bias, self.stride)
         batch, channels, height, width = u.shape
         u_flat = u.permute(0, 2, 3, 1).reshape(-1, channels)
         y_flat = self.respond(u_flat)
         if self.learning:
-            patches = F.unfold(x.detach(), self.kernel_size, padding=self.padding,
-                               stride=self.stride)
+            patches = F.unfold(x.detach(), self.kernel_size, stride=self.stride)
             pre = patches.transpose(1, 2).reshape(-1, patches.shape[1])
             self.learn(pre, y_flat.detach(), u_flat.detach())
-        return y_flat.reshape(batch, height, width, channels).permute(0, 3, 1, 2)
+        return self.emit(u, y_flat.reshape(batch, height, width, channels).permute(0, 3, 1, 2))
 
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding}, lr={self.lr}, "
-                f"update={self.update!r}")
+                f"stride={self.stride}, padding={self.padding}, "
+                f"padding_mode={self.padding_mode!r}, lr={self.lr}, update={self.update!r}, "
+                f"output={self.output!r}")

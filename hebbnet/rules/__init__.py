@@ -18,7 +18,12 @@ from hebbnet.rules.competitive import (
     krotov_hopfield_update,
 )
 from hebbnet.rules.hebbian import Hebb, Oja, Sanger, hebb_update, oja_update, sanger_update
-from hebbnet.rules.softhebb import SoftHebb, anti_hebbian_credit, softhebb_update
+from hebbnet.rules.softhebb import (
+    SoftHebb,
+    anti_hebbian_credit,
+    norm_adaptive_rate,
+    softhebb_update,
+)
 from hebbnet.rules.three_factor import (
     RewardModulatedHebb,
     eligibility_trace,
@@ -57,5 +62,5 @@ __all__ = [
     "PlasticityRule", "RewardModulatedHebb", "Sanger", "SoftHebb", "anti_hebbian_credit",
     "batch_outer", "bcm_threshold", "bcm_update", "eligibility_trace", "hebb_update",
     "instar_update", "k_winners", "krotov_hopfield_update", "make_rule", "modulated_update",
-    "oja_update", "sanger_update", "softhebb_update",
+    "norm_adaptive_rate", "oja_update", "sanger_update", "softhebb_update",
 ]

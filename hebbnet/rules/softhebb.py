@@ -25,22 +25,47 @@ def anti_hebbian_credit(post: torch.Tensor) -> torch.Tensor:
     return torch.where(winner.bool(), post, -post)
 
 
-class SoftHebb(PlasticityRule):
-    """Softmax response at temperature ``temperature``; optional anti-Hebbian losers."""
+def norm_adaptive_rate(weight: torch.Tensor, power: float) -> torch.Tensor:
+    r"""Journé et al. (2023): unit k learns at :math:`\lvert \lVert W_k\rVert - 1\rvert^{p}`,
 
-    def __init__(self, temperature: float = 1.0, anti_hebbian: bool = False):
+    fast while far from the unit norm SoftHebb converges to, slowing as it arrives. Returns an
+    (n_out, 1) column that scales each unit's ΔW row.
+    """
+    return ((weight.norm(dim=1, keepdim=True) - 1).abs() + 1e-10) ** power
+
+
+class SoftHebb(PlasticityRule):
+    """Softmax response at temperature ``temperature``; optional anti-Hebbian losers.
+
+    ``adaptive_rate=p`` scales each unit's update by :func:`norm_adaptive_rate`;
+    ``normalize_update=True`` divides ΔW by its largest magnitude, so ``lr`` bounds the step of
+    any synapse (both as in Journé et al. 2023, whose units start at norm ≈ 25).
+    """
+
+    def __init__(self, temperature: float = 1.0, anti_hebbian: bool = False,
+                 adaptive_rate: float | None = None, normalize_update: bool = False):
         super().__init__()
         if temperature <= 0:
             raise ValueError(f"temperature must be positive, got {temperature}.")
+        if adaptive_rate is not None and adaptive_rate < 0:
+            raise ValueError(f"adaptive_rate is a power and must be >= 0, got {adaptive_rate}.")
         self.temperature = temperature
         self.anti_hebbian = anti_hebbian
+        self.adaptive_rate = adaptive_rate
+        self.normalize_update = normalize_update
 
     def respond(self, u):
         return torch.softmax(u / self.temperature, dim=1)
 
     def update(self, pre, post, u, weight):
         credit = anti_hebbian_credit(post) if self.anti_hebbian else post
-        return softhebb_update(pre, credit, u, weight)
+        delta = softhebb_update(pre, credit, u, weight)
+        if self.normalize_update:
+            delta = delta / (delta.abs().amax() + 1e-30)
+        if self.adaptive_rate is not None:
+            delta = delta * norm_adaptive_rate(weight, self.adaptive_rate)
+        return delta
 
     def extra_repr(self) -> str:
-        return f"temperature={self.temperature}, anti_hebbian={self.anti_hebbian}"
+        return (f"temperature={self.temperature}, anti_hebbian={self.anti_hebbian}, "
+                f"adaptive_rate={self.adaptive_rate}, normalize_update={self.normalize_update}")

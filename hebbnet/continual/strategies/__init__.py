@@ -8,12 +8,34 @@ from hebbnet.continual.strategies.base import (
     check_schedule,
     steps_per_task,
 )
+from hebbnet.continual.strategies.agem import AGEM
+from hebbnet.continual.strategies.derpp import DERpp
+from hebbnet.continual.strategies.ewc import EWC
 from hebbnet.continual.strategies.joint import Joint
+from hebbnet.continual.strategies.lwf import LwF
 from hebbnet.continual.strategies.naive import Naive
+from hebbnet.continual.strategies.replay import ExperienceReplay
+from hebbnet.continual.strategies.si import SI
 
-STRATEGIES: dict[str, type[Strategy]] = {"naive": Naive, "joint": Joint}
+STRATEGIES: dict[str, type[Strategy]] = {
+    "naive": Naive,
+    "joint": Joint,
+    "ewc": EWC,
+    "online_ewc": EWC,
+    "si": SI,
+    "lwf": LwF,
+    "er": ExperienceReplay,
+    "agem": AGEM,
+    "derpp": DERpp,
+}
 
 __all__ = [
+    "AGEM",
+    "DERpp",
+    "EWC",
+    "ExperienceReplay",
+    "LwF",
+    "SI",
     "STRATEGIES",
     "Joint",
     "Naive",

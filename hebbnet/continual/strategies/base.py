@@ -1,9 +1,11 @@
 """The training loop a strategy runs on one experience, and the hooks strategies override.
 
 A strategy owns the model's optimiser and decides, per experience, which data to train on
-(:meth:`Strategy.training_set`), what loss to minimise (:meth:`Strategy.loss`) and how one
-optimiser step goes (:meth:`Strategy.training_step`). There is no callback chain: the loop is
-:meth:`Strategy.train_experience`, read top to bottom.
+(:meth:`Strategy.training_set`), what loss one batch costs (:meth:`Strategy.batch_loss`), what
+happens to the gradient before the step (:meth:`Strategy.before_step`), after it
+(:meth:`Strategy.after_step`) and after the experience (:meth:`Strategy.after_experience`).
+There is no callback chain: the loop is :meth:`Strategy.train_experience`, and one step is
+:meth:`Strategy.training_step`, both read top to bottom.
 """
 
 from __future__ import annotations
@@ -94,8 +96,22 @@ class Strategy:
         """Cross-entropy over the output units the scenario allows for each sample."""
         return F.cross_entropy(mask_logits(logits, self.scenario.train_mask(task, t)), y)
 
+    def batch_loss(self, batch: TensorSet, task: int) -> torch.Tensor:
+        """What one optimiser step minimises on ``batch`` (plain fine-tuning: :meth:`loss`)."""
+        return self.loss(self.model(to_float(batch.x)), batch.y, batch.t, task)
+
+    def before_step(self, task: int) -> None:
+        """Hook between ``backward()`` and the optimiser step (gradient projection)."""
+
+    def after_step(self) -> None:
+        """Hook after every optimiser step (online importance estimates)."""
+
     def after_experience(self, experience: Experience) -> None:
         """Hook for work once an experience is learned (consolidation, buffer updates)."""
+
+    def memory_bytes(self) -> int:
+        """Bytes this strategy keeps beyond the model and optimiser (buffers, importances)."""
+        return 0
 
     def train_experience(
         self,
@@ -120,8 +136,7 @@ class Strategy:
 
     def training_step(self, data: TensorSet, index: torch.Tensor, task: int) -> float:
         """One optimiser step on the samples ``index`` of ``data``; returns the loss."""
-        logits = self.model(to_float(data.x[index]))
-        loss = self.loss(logits, data.y[index], data.t[index], task)
+        loss = self.batch_loss(data.select(index), task)
         value = loss.item()
         if not math.isfinite(value):
             raise NonFiniteLossError(
@@ -130,7 +145,9 @@ class Strategy:
             )
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        self.before_step(task)
         self.optimizer.step()
+        self.after_step()
         return value
 
     def state_dict(self) -> dict:

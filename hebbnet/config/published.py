@@ -1,0 +1,58 @@
+"""Published hyperparameters, applied when a run reproduces a named experiment.
+
+Each strategy's config file lists the values its authors tuned, per named experiment and per
+setting within it (the scenario, and for replay methods the buffer size)::
+
+    published:
+      der2020_split_mnist:            # Buzzega et al. 2020 (Mammoth best_args, seq-mnist)
+        class/500: {alpha: 1.0, beta: 0.5, replay_batch_size: 10, train.lr: 0.03}
+
+``python train.py experiment=der2020_split_mnist strategy=derpp strategy.buffer_size=500``
+then runs with those values. Keys without a dot are the strategy's own; dotted keys
+(``train.lr``) address the whole config. A value given on the command line always wins.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+
+def published_entry(cfg: DictConfig, experiment: str | None) -> dict[str, Any]:
+    """The strategy's published values for ``experiment`` and this run's setting ({} if none).
+
+    The setting is looked up as ``<scenario>/<buffer_size>`` first, then ``<scenario>``.
+    """
+    table = cfg.strategy.get("published") or {}
+    if experiment is None or experiment not in table:
+        return {}
+    by_setting = table[experiment]
+    candidates = [cfg.scenario]
+    if "buffer_size" in cfg.strategy:
+        candidates.insert(0, f"{cfg.scenario}/{cfg.strategy.buffer_size}")
+    for key in candidates:
+        if key in by_setting:
+            return OmegaConf.to_container(by_setting[key])
+    return {}
+
+
+def apply_published(cfg: DictConfig, experiment: str | None, user_keys: set[str]) -> dict[str, Any]:
+    """Write the matching published values into ``cfg``, except keys in ``user_keys`` (dotted
+    paths set on the command line). Returns what was applied, by dotted path."""
+    applied = {}
+    for key, value in published_entry(cfg, experiment).items():
+        path = key if "." in key else f"strategy.{key}"
+        if path in user_keys:
+            continue
+        if OmegaConf.select(cfg, path, default="__missing__") == "__missing__":
+            raise ValueError(f"The published values of strategy {cfg.strategy.name!r} for "
+                             f"{experiment} name an unknown config key {path!r}.")
+        OmegaConf.update(cfg, path, value, merge=False)
+        applied[path] = value
+    return applied
+
+
+def override_keys(overrides: list[str]) -> set[str]:
+    """Dotted keys set by command-line overrides such as ``strategy.alpha=0.3`` or ``+x=1``."""
+    return {item.split("=", 1)[0].lstrip("+~") for item in overrides if "=" in item}

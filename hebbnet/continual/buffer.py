@@ -1,0 +1,138 @@
+"""A fixed-size store of past training samples, shared by every replay strategy.
+
+Two ways to decide what is kept:
+
+* ``reservoir`` (Vitter's algorithm R, as in ER and DER++; Chaudhry et al. 2019, Buzzega et al.
+  2020): every sample of the stream ends up in the buffer with the same probability
+  ``capacity / seen``. Samples are offered batch by batch while training (:meth:`add_stream`).
+* ``class_balanced`` (as in van de Ven et al. 2022): after each task (:meth:`add_task`) the
+  capacity is split evenly between all classes seen so far — a class is a (task, label) pair,
+  so domain-incremental tasks with the same labels keep their own share — and each class keeps
+  a random subset of its samples.
+
+Images are kept as they come (uint8 for the built-in benchmarks), and :attr:`nbytes` reports
+the memory the buffer holds, so methods can be compared at equal memory.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from hebbnet.continual.benchmark import TensorSet
+
+POLICIES = ("reservoir", "class_balanced")
+
+
+class ReplayBuffer:
+    """Up to ``capacity`` samples (image, label, task id, and optionally the logits a model gave
+    them when they were stored, for DER)."""
+
+    def __init__(self, capacity: int, policy: str = "reservoir", store_logits: bool = False):
+        if capacity <= 0:
+            raise ValueError(f"strategy.buffer_size must be positive, got {capacity}.")
+        if policy not in POLICIES:
+            raise ValueError(f"Unknown buffer policy {policy!r}; valid: {', '.join(POLICIES)}.")
+        self.capacity, self.policy, self.store_logits = capacity, policy, store_logits
+        self.x = self.y = self.t = self.logits = None
+        self.size = 0  # samples held
+        self.seen = 0  # samples offered so far (reservoir)
+
+    def __len__(self) -> int:
+        return self.size
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the stored tensors (allocated for the full capacity once first used)."""
+        return sum(v.nbytes for v in (self.x, self.y, self.t, self.logits) if v is not None)
+
+    def add_stream(self, data: TensorSet, generator: torch.Generator,
+                   logits: torch.Tensor | None = None) -> None:
+        """Reservoir step for one batch: sample number i (0-based over the stream) replaces a
+        uniformly drawn slot j ∈ [0, i] when j < capacity; later samples win ties."""
+        self._check_policy("reservoir")
+        self._allocate(data, logits)
+        n, start = len(data), self.seen
+        fill = min(self.capacity - self.size, n)
+        self._write(torch.arange(self.size, self.size + fill), data, logits, torch.arange(fill))
+        self.size += fill
+        stream_index = start + torch.arange(fill, n)
+        slots = (torch.rand(n - fill, generator=generator) * (stream_index + 1)).long()
+        keep = slots < self.capacity
+        slots, sources = slots[keep], torch.arange(fill, n)[keep]
+        if len(slots):
+            unique, inverse = torch.unique(slots, return_inverse=True)
+            last = torch.zeros(len(unique), dtype=torch.long).scatter_reduce(
+                0, inverse, torch.arange(len(slots)), "amax")
+            self._write(unique, data, logits, sources[last])
+        self.seen += n
+
+    def add_task(self, data: TensorSet, generator: torch.Generator) -> None:
+        """Class-balanced update after a task: every (task, label) class gets an equal share."""
+        self._check_policy("class_balanced")
+        held = self.samples()
+        pool = data if held is None else TensorSet.concat([held, data.to(held.x.device)])
+        keys = pool.t.cpu() * (int(pool.y.max()) + 1) + pool.y.cpu()
+        classes = keys.unique()
+        share = self.capacity // len(classes)
+        if share == 0:
+            raise ValueError(f"strategy.buffer_size={self.capacity} is smaller than the "
+                             f"{len(classes)} classes seen; a class-balanced buffer needs at "
+                             "least one sample per class.")
+        chosen = []
+        for key in classes:
+            members = (keys == key).nonzero().squeeze(1)
+            chosen.append(members[torch.randperm(len(members), generator=generator)[:share]])
+        kept = torch.cat(chosen).to(pool.x.device)
+        self._allocate(pool, None)
+        self.size = len(kept)
+        self._write(torch.arange(self.size), pool, None, kept)
+        self.seen += len(data)
+
+    def sample(self, n: int, generator: torch.Generator) -> tuple[TensorSet, torch.Tensor | None]:
+        """``min(n, len(self))`` distinct stored samples, and their stored logits (or None)."""
+        if self.size == 0:
+            raise RuntimeError("The replay buffer is empty; nothing to sample.")
+        index = torch.randperm(self.size, generator=generator)[:n].to(self.x.device)
+        logits = self.logits[index] if self.logits is not None else None
+        return TensorSet(self.x[index], self.y[index], self.t[index]), logits
+
+    def samples(self) -> TensorSet | None:
+        """Everything held, or None when empty."""
+        if self.size == 0:
+            return None
+        return TensorSet(self.x[: self.size], self.y[: self.size], self.t[: self.size])
+
+    def state_dict(self) -> dict:
+        return {"x": self.x, "y": self.y, "t": self.t, "logits": self.logits,
+                "size": self.size, "seen": self.seen}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.x, self.y, self.t, self.logits = state["x"], state["y"], state["t"], state["logits"]
+        self.size, self.seen = state["size"], state["seen"]
+
+    def _check_policy(self, policy: str) -> None:
+        if self.policy != policy:
+            raise RuntimeError(f"This buffer uses the {self.policy!r} policy; "
+                               f"only a {policy!r} buffer can be filled this way.")
+
+    def _allocate(self, data: TensorSet, logits: torch.Tensor | None) -> None:
+        if self.x is not None:
+            return
+        device = data.x.device
+        self.x = torch.zeros((self.capacity, *data.x.shape[1:]), dtype=data.x.dtype, device=device)
+        self.y = torch.zeros(self.capacity, dtype=data.y.dtype, device=device)
+        self.t = torch.zeros(self.capacity, dtype=data.t.dtype, device=device)
+        if self.store_logits:
+            if logits is None:
+                raise ValueError("This buffer stores logits; pass the model's logits with the batch.")
+            self.logits = torch.zeros((self.capacity, logits.shape[1]), dtype=logits.dtype,
+                                      device=device)
+
+    def _write(self, slots: torch.Tensor, data: TensorSet, logits: torch.Tensor | None,
+               sources: torch.Tensor) -> None:
+        slots, sources = slots.to(self.x.device), sources.to(self.x.device)
+        self.x[slots] = data.x[sources]
+        self.y[slots] = data.y[sources]
+        self.t[slots] = data.t[sources]
+        if self.logits is not None:
+            self.logits[slots] = logits[sources].detach()

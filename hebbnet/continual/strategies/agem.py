@@ -1,0 +1,43 @@
+"""Averaged gradient episodic memory (Chaudhry et al. 2019)."""
+
+from __future__ import annotations
+
+import torch
+
+from hebbnet.continual.strategies.importance import trainable
+from hebbnet.continual.strategies.replay import BufferedStrategy
+
+
+def project_gradient(gradient: torch.Tensor, reference: torch.Tensor,
+                     eps: float = 1e-7) -> torch.Tensor:
+    r"""Chaudhry et al. (2019), eq. 11: if :math:`g^\top g_\text{ref} < 0`, use
+    :math:`g - \frac{g^\top g_\text{ref}}{g_\text{ref}^\top g_\text{ref}}\,g_\text{ref}`, the
+    closest gradient that does not increase the loss on the memory (to first order)."""
+    dot = gradient @ reference
+    if dot >= 0:
+        return gradient
+    return gradient - dot / (reference @ reference + eps) * reference
+
+
+class AGEM(BufferedStrategy):
+    """After the current batch's backward pass, project its gradient so that it does not point
+    uphill for a batch of stored samples (the reference gradient)."""
+
+    def batch_loss(self, batch, task):
+        loss = super().batch_loss(batch, task)
+        self.remember(batch)
+        return loss
+
+    def before_step(self, task: int) -> None:
+        drawn = self.replay_batch()
+        if drawn is None:
+            return
+        params = [p for p in trainable(self.model).values() if p.grad is not None]
+        reference = torch.autograd.grad(self.replay_loss(drawn[0], task), params,
+                                        allow_unused=True)
+        reference = torch.cat([(r if r is not None else torch.zeros_like(p)).flatten()
+                               for r, p in zip(reference, params)])
+        gradient = torch.cat([p.grad.flatten() for p in params])
+        projected = project_gradient(gradient, reference)
+        for p, piece in zip(params, projected.split([p.numel() for p in params])):
+            p.grad.copy_(piece.view_as(p))

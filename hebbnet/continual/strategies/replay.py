@@ -1,0 +1,92 @@
+"""Experience replay: rehearse stored samples of earlier tasks alongside the current batch."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from hebbnet.continual.benchmark import Experience, TensorSet
+from hebbnet.continual.buffer import ReplayBuffer
+from hebbnet.continual.scenario import mask_logits
+from hebbnet.continual.strategies.base import Strategy
+from hebbnet.data import to_float
+
+WEIGHTINGS = ("tasks_seen", "concat")
+
+
+class BufferedStrategy(Strategy):
+    """A strategy with a :class:`ReplayBuffer`: reservoir buffers take every training batch,
+    class-balanced buffers take each task once it is learned."""
+
+    def __init__(self, model, scenario, schedule, generator, buffer_size: int,
+                 policy: str = "reservoir", replay_batch_size: int | None = None,
+                 store_logits: bool = False):
+        super().__init__(model, scenario, schedule, generator)
+        self.buffer = ReplayBuffer(buffer_size, policy, store_logits)
+        self.replay_batch_size = replay_batch_size or schedule.batch_size
+        if self.replay_batch_size <= 0:
+            raise ValueError(f"strategy.replay_batch_size must be positive, got {replay_batch_size}.")
+
+    def replay_batch(self) -> tuple[TensorSet, torch.Tensor | None] | None:
+        """A random batch of stored samples (and their stored logits), or None while empty."""
+        if len(self.buffer) == 0:
+            return None
+        return self.buffer.sample(self.replay_batch_size, self.generator)
+
+    def remember(self, batch: TensorSet, logits: torch.Tensor | None = None) -> None:
+        if self.buffer.policy == "reservoir":
+            self.buffer.add_stream(batch, self.generator, logits)
+
+    def replay_loss(self, replay: TensorSet, task: int) -> torch.Tensor:
+        """Cross-entropy on stored samples, each masked as its own task requires."""
+        logits = self.model(to_float(replay.x))
+        return F.cross_entropy(mask_logits(logits, self.scenario.train_mask(task, replay.t)),
+                               replay.y)
+
+    def after_experience(self, experience: Experience) -> None:
+        if self.buffer.policy == "class_balanced":
+            self.buffer.add_task(experience.train, self.generator)
+
+    def memory_bytes(self) -> int:
+        return self.buffer.nbytes
+
+    def state_dict(self) -> dict:
+        return {**super().state_dict(), "buffer": self.buffer.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
+        self.buffer.load_state_dict(state["buffer"])
+
+
+class ExperienceReplay(BufferedStrategy):
+    r"""Train on the current batch and a batch drawn from the buffer (Chaudhry et al. 2019;
+    Rolnick et al. 2019):
+
+    * ``weighting="tasks_seen"`` (van de Ven et al. 2022): :math:`L = \frac1k L_\text{cur} +
+      (1-\frac1k) L_\text{replay}` on the k-th task, so every task seen weighs the same;
+    * ``weighting="concat"`` (Mammoth, Buzzega et al. 2020): one cross-entropy over the
+      concatenated batch, :math:`L = \frac{n L_\text{cur} + m L_\text{replay}}{n+m}`.
+    """
+
+    def __init__(self, model, scenario, schedule, generator, buffer_size: int,
+                 policy: str = "reservoir", replay_batch_size: int | None = None,
+                 weighting: str = "concat"):
+        super().__init__(model, scenario, schedule, generator, buffer_size, policy,
+                         replay_batch_size)
+        if weighting not in WEIGHTINGS:
+            raise ValueError(f"Unknown strategy.weighting {weighting!r}; valid: {', '.join(WEIGHTINGS)}.")
+        self.weighting = weighting
+
+    def batch_loss(self, batch, task):
+        loss = super().batch_loss(batch, task)
+        drawn = self.replay_batch()
+        self.remember(batch)
+        if drawn is None:
+            return loss
+        replay, _ = drawn
+        replayed = self.replay_loss(replay, task)
+        if self.weighting == "tasks_seen":
+            current_share = 1 / (task + 1)
+        else:
+            current_share = len(batch) / (len(batch) + len(replay))
+        return current_share * loss + (1 - current_share) * replayed
