@@ -55,8 +55,13 @@ def main(cfg: DictConfig) -> float:
 
 
 if __name__ == "__main__":
-    problems = unknown_key_messages(sys.argv[1:], CONFIG_DIR)
-    if problems:
-        print("\n".join(problems), file=sys.stderr)
-        sys.exit(2)
-    main()
+    try:
+        main()
+    except SystemExit as stop:
+        # Hydra rejects an unknown key without listing the valid ones; explain it (the check
+        # composes the config again, so it runs only when a run has failed).
+        problems = unknown_key_messages(sys.argv[1:], CONFIG_DIR) if stop.code else []
+        if problems:
+            print("\n".join(problems), file=sys.stderr)
+            sys.exit(2)
+        raise

@@ -34,6 +34,14 @@ def write_fake_mnist(root: Path, folder: str = "MNIST", n_train: int = 300, n_te
     return root
 
 
+@pytest.fixture(autouse=True)
+def private_data_cache(tmp_path_factory, monkeypatch) -> Path:
+    """Decoded-data caches of tests go to a temporary folder, never to ~/.cache."""
+    folder = tmp_path_factory.getbasetemp() / "hebbnet-cache"
+    monkeypatch.setenv("HEBBNET_CACHE", str(folder))
+    return folder
+
+
 @pytest.fixture
 def fake_mnist_root(tmp_path: Path) -> Path:
     return write_fake_mnist(tmp_path / "data")

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from hebbnet.data.cache import cached_tensors
 from hebbnet.data.idx import DataFileError, read_idx
 
 IDX_FOLDERS = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST", "kmnist": "KMNIST"}
@@ -84,18 +85,24 @@ def load_digits() -> ImageDataset:
 
 @lru_cache(maxsize=4)
 def load_idx_dataset(name: str, root: Path) -> ImageDataset:
-    """Read the four IDX files of an MNIST-family data set from ``root/<Name>/raw/``."""
+    """Read the four IDX files of an MNIST-family data set from ``root/<Name>/raw/``
+    (decoded once, then cached as tensors: see :mod:`hebbnet.data.cache`)."""
     folder = root / IDX_FOLDERS[name] / "raw"
-    arrays = {key: read_idx(_find_idx_file(folder, stem, name)) for key, stem in IDX_FILES.items()}
+    files = {key: _find_idx_file(folder, stem, name) for key, stem in IDX_FILES.items()}
+    tensors = cached_tensors(name, list(files.values()), lambda: _decode(folder, files))
+    return ImageDataset(name, **tensors)
+
+
+def _decode(folder: Path, files: dict[str, Path]) -> dict[str, torch.Tensor]:
+    arrays = {key: read_idx(path) for key, path in files.items()}
     for split in ("train", "test"):
         _check_pair(folder, split, arrays[f"{split}_images"], arrays[f"{split}_labels"])
-    return ImageDataset(
-        name,
-        torch.from_numpy(arrays["train_images"].copy())[:, None],
-        torch.from_numpy(arrays["train_labels"].astype(np.int64)),
-        torch.from_numpy(arrays["test_images"].copy())[:, None],
-        torch.from_numpy(arrays["test_labels"].astype(np.int64)),
-    )
+    return {
+        "train_images": torch.from_numpy(arrays["train_images"].copy())[:, None],
+        "train_labels": torch.from_numpy(arrays["train_labels"].astype(np.int64)),
+        "test_images": torch.from_numpy(arrays["test_images"].copy())[:, None],
+        "test_labels": torch.from_numpy(arrays["test_labels"].astype(np.int64)),
+    }
 
 
 def _find_idx_file(folder: Path, stem: str, name: str) -> Path:

@@ -1,15 +1,23 @@
-"""Figures of a continual-learning run: the accuracy matrix and per-task accuracy curves."""
+"""Figures of a continual-learning run: the accuracy matrix and per-task accuracy curves.
+
+matplotlib is imported when a figure is drawn, so runs that draw none never load it.
+"""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
-from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def plot_accuracy_matrix(R: np.ndarray, title: str = "accuracy R[i, j]") -> Figure:
     """Heatmap of R (rows: after training task i; columns: tested on task j); NaN rows blank."""
+    import matplotlib.pyplot as plt
+
     R = np.asarray(R, dtype=float)
     fig, ax = plt.subplots(figsize=(1.0 + 0.6 * R.shape[1], 0.8 + 0.55 * R.shape[0]))
     image = ax.imshow(R, vmin=0.0, vmax=1.0, cmap="viridis")
@@ -29,6 +37,8 @@ def plot_accuracy_matrix(R: np.ndarray, title: str = "accuracy R[i, j]") -> Figu
 
 def plot_task_accuracies(R: np.ndarray, title: str = "accuracy per task") -> Figure:
     """One line per task j: its accuracy after each training task i >= j (forgetting curves)."""
+    import matplotlib.pyplot as plt
+
     R = np.asarray(R, dtype=float)
     fig, ax = plt.subplots(figsize=(5, 3.2))
     tasks = np.arange(R.shape[0])

@@ -1,0 +1,169 @@
+"""Continual-learning strategies on real MNIST in their published settings, timed end to end.
+
+Each run is a separate ``python train.py experiment=... strategy=...`` process, timed from
+launch to exit (start-up, data decoding and evaluation included); the strategies' published
+hyperparameters come from their config files. Results are appended to a JSON-lines file as
+they finish, so an interrupted sweep continues where it stopped; ``--report`` prints the table.
+
+    python benchmarks/continual_strategies.py --suite split_mnist --seeds 1 2 3
+    python benchmarks/continual_strategies.py --suite permuted_mnist --seeds 1 2 3
+    python benchmarks/continual_strategies.py --suite der2020_split_mnist --seeds 1 2 3
+    python benchmarks/continual_strategies.py --suite split_mnist_1epoch --seeds 1 2 3
+    python benchmarks/continual_strategies.py --report
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+BUFFERED = ("er", "agem", "derpp")
+VDV = ("naive", "joint", "ewc", "online_ewc", "si", "lwf", "er", "agem")
+
+
+@dataclass(frozen=True)
+class Suite:
+    experiment: str
+    scenarios: tuple[str, ...]
+    strategies: tuple[str, ...]
+    overrides: tuple[str, ...] = ()
+    buffer_sizes: tuple[int | None, ...] = (None,)  # None: the strategy's published size
+    per_strategy: tuple[tuple[str, str], ...] = ()  # (strategy, override) pairs
+
+
+SUITES = {
+    "split_mnist": Suite("vdv2022_split_mnist", ("class", "domain", "task"), VDV),
+    "permuted_mnist": Suite("vdv2022_permuted_mnist", ("domain",), VDV),
+    "der2020_split_mnist": Suite("der2020_split_mnist", ("class",), ("naive", "er", "derpp"),
+                                 buffer_sizes=(200, 500, 5120)),
+    # Avalanche's timing setting (issue 3): one epoch per task instead of 2000 iterations;
+    # EWC with λ = 5000 (the strategy's default) and replay of 200 stored samples.
+    "split_mnist_1epoch": Suite("vdv2022_split_mnist", ("class",), ("naive", "ewc", "er"),
+                                ("train.iterations=null", "train.epochs=1"), (200,),
+                                (("ewc", "strategy.ewc_lambda=5000"),)),
+}
+DEFAULT_LOG = ROOT / "benchmarks" / "results" / "continual_strategies.jsonl"
+DEFAULT_OUT = ROOT / "benchmarks" / "out"
+
+
+def run_one(suite: str, scenario: str, strategy: str, buffer: int | None, seed: int,
+            data_root: str, out: Path = DEFAULT_OUT) -> dict:
+    spec = SUITES[suite]
+    label = strategy if buffer is None else f"{strategy}{buffer}"
+    run_dir = out / suite / scenario / label / f"seed{seed}"
+    sized = [f"strategy.buffer_size={buffer}"] if buffer is not None else []
+    overrides = [*spec.overrides, *(o for name, o in spec.per_strategy if name == strategy)]
+    command = [
+        sys.executable, "train.py", f"experiment={spec.experiment}", f"scenario={scenario}",
+        f"strategy={strategy}", *sized, f"seed={seed}", f"data.root={data_root}", *overrides,
+        f"hydra.run.dir={run_dir}", "logger.progress=false",
+    ]
+    resumed = (run_dir / "checkpoint.pt").exists()
+    if resumed:
+        command.append("resume=true")  # wall time then covers only the resumed part
+    start = time.perf_counter()
+    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if finished.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{finished.stderr}")
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    return {"suite": suite, "buffer_size": buffer, "command": " ".join(command[1:]),
+            "wall_seconds": wall,
+            "resumed": resumed, "machine": machine(), **metrics}
+
+
+def machine() -> str:
+    return (f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
+            f"torch {torch.__version__}, Python {platform.python_version()}")
+
+
+def sweep(suite: str, seeds: list[int], data_root: str, log_path: Path,
+          scenarios: list[str] | None = None, strategies: list[str] | None = None,
+          out: Path = DEFAULT_OUT) -> None:
+    spec = SUITES[suite]
+    done = {_key(r) + (r["seed"],) for r in read_log(log_path)}
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    for scenario in scenarios or spec.scenarios:
+        for strategy in strategies or spec.strategies:
+            for buffer in spec.buffer_sizes if strategy in BUFFERED else (None,):
+                for seed in seeds:
+                    if (suite, scenario, strategy, buffer, seed) in done:
+                        continue
+                    record = run_one(suite, scenario, strategy, buffer, seed, data_root, out)
+                    with log_path.open("a") as log:
+                        log.write(json.dumps(record) + "\n")
+                    print(f"{suite} {scenario} {strategy} {buffer or ''} seed {seed}: "
+                          f"ACC {100 * record['acc']:.2f}%  {record['wall_seconds']:.1f} s",
+                          flush=True)
+
+
+def _key(record: dict) -> tuple:
+    return (record["suite"], record["scenario"], record["strategy"], record.get("buffer_size"))
+
+
+def read_log(log_path: Path) -> list[dict]:
+    if not log_path.exists():
+        return []
+    return [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
+
+
+def mean_std(values: list[float], scale: float = 1.0, digits: int = 2) -> str:
+    mean = statistics.mean(values) * scale
+    std = statistics.stdev(values) * scale if len(values) > 1 else 0.0
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def report(log_path: Path) -> str:
+    groups: dict[tuple, list[dict]] = {}
+    for record in read_log(log_path):
+        groups.setdefault(_key(record), []).append(record)
+    lines = [
+        "| suite | scenario | strategy | buffer | seeds | ACC % | BWT (points) "
+        "| forgetting (points) | wall time s | train samples/s | bytes beyond the model |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (suite, scenario, strategy, buffer), records in sorted(groups.items(), key=str):
+        keys = ("seed", "acc", "bwt", "forgetting", "wall_seconds", "train_samples_per_s",
+                "strategy_bytes")
+        column = {key: [r.get(key, 0) for r in records] for key in keys}  # old logs lack bytes
+        lines.append(
+            f"| {suite} | {scenario} | {strategy} | {buffer or ''} "
+            f"| {','.join(map(str, sorted(column['seed'])))} "
+            f"| {mean_std(column['acc'], 100)} | {mean_std(column['bwt'], 100)} "
+            f"| {mean_std(column['forgetting'], 100)} | {mean_std(column['wall_seconds'], 1, 1)} "
+            f"| {mean_std(column['train_samples_per_s'], 1, 0)} "
+            f"| {max(column['strategy_bytes']):,} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--suite", choices=sorted(SUITES))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--scenarios", nargs="+", help="only these of the suite's scenarios")
+    parser.add_argument("--strategies", nargs="+", help="only these of the suite's strategies")
+    parser.add_argument("--data-root", default="../shared/data")
+    parser.add_argument("--log", type=Path, default=DEFAULT_LOG)
+    parser.add_argument("--report", action="store_true", help="print the table of logged runs")
+    args = parser.parse_args()
+    if args.suite:
+        sweep(args.suite, args.seeds, args.data_root, args.log, args.scenarios, args.strategies)
+    if args.report or not args.suite:
+        print(report(args.log))
+
+
+if __name__ == "__main__":
+    main()
