@@ -54,17 +54,28 @@ SUITES = {
                                 ("train.iterations=null", "train.epochs=1"), (200,),
                                 (("ewc", "strategy.ewc_lambda=5000"),)),
 }
+# Published figures (ACC %), as issue 3 quotes them: van de Ven et al. (2022) read off their
+# plot (±2 points); Buzzega et al. (2020) Table 2, seq-MNIST class-IL, by buffer size.
+PUBLISHED = {
+    ("split_mnist", "class"): {"joint": 98, "er": 90, "ewc": 20, "si": 20, "lwf": 21, "naive": 20},
+    ("split_mnist", "domain"): {"joint": 98, "er": 93, "lwf": 72, "si": 68, "ewc": 62, "naive": 59},
+    ("split_mnist", "task"): {"naive": 84, "joint": 99, "er": 99, "ewc": 99, "si": 99, "lwf": 99},
+    ("permuted_mnist", "domain"): {"ewc": 94, "si": 94},
+    ("der2020_split_mnist", "class"): {("er", 200): 80, ("er", 500): 86, ("er", 5120): 93,
+                                       ("derpp", 200): 86, ("derpp", 500): 91,
+                                       ("derpp", 5120): 95},
+}
 DEFAULT_LOG = ROOT / "benchmarks" / "results" / "continual_strategies.jsonl"
 DEFAULT_OUT = ROOT / "benchmarks" / "out"
 
 
 def run_one(suite: str, scenario: str, strategy: str, buffer: int | None, seed: int,
-            data_root: str, out: Path = DEFAULT_OUT) -> dict:
+            data_root: str, out: Path = DEFAULT_OUT, extra: tuple[str, ...] = ()) -> dict:
     spec = SUITES[suite]
     label = strategy if buffer is None else f"{strategy}{buffer}"
     run_dir = out / suite / scenario / label / f"seed{seed}"
     sized = [f"strategy.buffer_size={buffer}"] if buffer is not None else []
-    overrides = [*spec.overrides, *(o for name, o in spec.per_strategy if name == strategy)]
+    overrides = [*spec.overrides, *(o for name, o in spec.per_strategy if name == strategy), *extra]
     command = [
         sys.executable, "train.py", f"experiment={spec.experiment}", f"scenario={scenario}",
         f"strategy={strategy}", *sized, f"seed={seed}", f"data.root={data_root}", *overrides,
@@ -91,7 +102,7 @@ def machine() -> str:
 
 def sweep(suite: str, seeds: list[int], data_root: str, log_path: Path,
           scenarios: list[str] | None = None, strategies: list[str] | None = None,
-          out: Path = DEFAULT_OUT) -> None:
+          out: Path = DEFAULT_OUT, extra: tuple[str, ...] = ()) -> None:
     spec = SUITES[suite]
     done = {_key(r) + (r["seed"],) for r in read_log(log_path)}
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -101,7 +112,8 @@ def sweep(suite: str, seeds: list[int], data_root: str, log_path: Path,
                 for seed in seeds:
                     if (suite, scenario, strategy, buffer, seed) in done:
                         continue
-                    record = run_one(suite, scenario, strategy, buffer, seed, data_root, out)
+                    record = run_one(suite, scenario, strategy, buffer, seed, data_root, out,
+                                     extra)
                     with log_path.open("a") as log:
                         log.write(json.dumps(record) + "\n")
                     print(f"{suite} {scenario} {strategy} {buffer or ''} seed {seed}: "
@@ -149,6 +161,27 @@ def report(log_path: Path) -> str:
     return "\n".join(lines)
 
 
+def comparison(log_path: Path) -> str:
+    """Ours beside the published figure, for every setting that has one."""
+    groups: dict[tuple, list[float]] = {}
+    for record in read_log(log_path):
+        groups.setdefault(_key(record), []).append(100 * record["acc"])
+    lines = ["| setting | scenario | method | ours ACC % (seeds) | published | gap |",
+             "|---|---|---|---|---|---|"]
+    for (suite, scenario), published in PUBLISHED.items():
+        for method, figure in published.items():
+            strategy, buffer = method if isinstance(method, tuple) else (method, None)
+            accs = groups.get((suite, scenario, strategy, buffer))
+            if not accs:
+                continue
+            mean = statistics.mean(accs)
+            std = statistics.stdev(accs) if len(accs) > 1 else 0.0
+            name = strategy if buffer is None else f"{strategy} ({buffer})"
+            lines.append(f"| {suite} | {scenario} | {name} | {mean:.2f} ± {std:.2f} ({len(accs)}) "
+                         f"| ≈ {figure} | {mean - figure:+.1f} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suite", choices=sorted(SUITES))
@@ -158,10 +191,13 @@ def main() -> None:
     parser.add_argument("--data-root", default="../shared/data")
     parser.add_argument("--log", type=Path, default=DEFAULT_LOG)
     parser.add_argument("--report", action="store_true", help="print the table of logged runs")
+    parser.add_argument("--compare", action="store_true", help="ours beside published figures")
     args = parser.parse_args()
     if args.suite:
         sweep(args.suite, args.seeds, args.data_root, args.log, args.scenarios, args.strategies)
-    if args.report or not args.suite:
+    if args.compare:
+        print(comparison(args.log))
+    elif args.report or not args.suite:
         print(report(args.log))
 
 

@@ -4,17 +4,16 @@ The setting Avalanche was timed in: SplitMNIST, class-incremental, 784-400-400 M
 1e-3, batch 128, one epoch per task; naive, EWC (λ = 5000) and replay with 200 stored samples.
 Each hebbnet run is ``python train.py ...`` timed from launch to exit, through the
 ``split_mnist_1epoch`` suite of ``continual_strategies.py``; records go to
-``results/speed_vs_avalanche.jsonl``. Run it on an otherwise idle machine.
+``results/speed_vs_avalanche_<variant>.jsonl``. Run it on an otherwise idle machine.
 
-    python benchmarks/speed_vs_avalanche.py --seeds 1 2 3
+    python benchmarks/speed_vs_avalanche.py --seeds 1 2 3                 # TensorBoard on (default)
+    python benchmarks/speed_vs_avalanche.py --seeds 1 2 3 --no-tensorboard
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-from pathlib import Path
-
 from continual_strategies import ROOT, read_log, sweep
 
 LOG = ROOT / "benchmarks" / "results" / "speed_vs_avalanche.jsonl"
@@ -49,11 +48,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--data-root", default="../shared/data")
-    parser.add_argument("--log", type=Path, default=LOG)
+    parser.add_argument("--no-tensorboard", action="store_true", help="logger=none")
     args = parser.parse_args()
-    sweep("split_mnist_1epoch", args.seeds, args.data_root, args.log,
-          out=ROOT / "benchmarks" / "out" / "speed_vs_avalanche")
-    print(table(read_log(args.log)))
+    variant = "no_tensorboard" if args.no_tensorboard else "tensorboard"
+    log = LOG.with_name(f"speed_vs_avalanche_{variant}.jsonl")
+    sweep("split_mnist_1epoch", args.seeds, args.data_root, log,
+          out=ROOT / "benchmarks" / "out" / "speed_vs_avalanche" / variant,
+          extra=("logger=none",) if args.no_tensorboard else ())
+    print(table(read_log(log)))
     print(f"(a plain PyTorch loop over all of MNIST for one epoch: {PLAIN_PYTORCH_EPOCH_S} s)")
 
 

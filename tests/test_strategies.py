@@ -69,7 +69,7 @@ def test_ewc_penalty_is_zero_at_the_anchor_and_quadratic_away_from_it():
     batch = experiences[1].train.select(slice(0, 8))
     plain = strategy.loss(strategy.model(batch.x.float() / 255), batch.y, batch.t, 1)
     torch.testing.assert_close(strategy.batch_loss(batch, 1), plain)
-    fisher = strategy.fishers[0]
+    fisher = strategy.fisher
     assert all((f >= 0).all() for f in fisher.values()) and any(f.sum() > 0 for f in fisher.values())
     for scale in (0.1, 0.2):
         moved = copy.deepcopy(strategy)
@@ -81,17 +81,37 @@ def test_ewc_penalty_is_zero_at_the_anchor_and_quadratic_away_from_it():
         torch.testing.assert_close(moved.batch_loss(batch, 1) - plain, expected)
 
 
-def test_online_ewc_keeps_one_decayed_running_fisher():
+def test_ewc_closed_form_equals_one_penalty_per_task():
+    strategy, experiences = make(EWC, ewc_lambda=2.0)
+    terms = []
+    for task, experience in enumerate(experiences):
+        strategy.train_experience(experience, experiences[: task + 1])
+        fisher = diagonal_fisher(strategy.model, experience.train,
+                                 lambda t, task=task: strategy.scenario.train_mask(task, t))
+        terms.append(({n: p.detach().clone() for n, p in trainable(strategy.model).items()}, fisher))
+    with torch.no_grad():
+        for parameter in trainable(strategy.model).values():
+            parameter.add_(0.05 * torch.randn_like(parameter))
+    batch = experiences[1].train.select(slice(0, 8))
+    plain = strategy.loss(strategy.model(batch.x.float() / 255), batch.y, batch.t, 1)
+    separate = sum(((p - anchor[n]) ** 2 * fisher[n]).sum()
+                   for anchor, fisher in terms for n, p in trainable(strategy.model).items())
+    torch.testing.assert_close(strategy.batch_loss(batch, 1) - plain, 1.0 * separate,
+                               rtol=1e-4, atol=1e-6)
+    assert strategy.memory_bytes() == 2 * sum(p.nbytes for p in strategy.model.parameters())
+
+
+def test_online_ewc_keeps_one_decayed_running_fisher_at_the_latest_parameters():
     strategy, experiences = make(EWC, ewc_lambda=1.0, online=True, gamma=0.5)
     strategy.after_experience(experiences[0])
-    first = {n: f.clone() for n, f in strategy.fishers[0].items()}
+    first = {n: f.clone() for n, f in strategy.fisher.items()}
     strategy.after_experience(experiences[1])
-    assert len(strategy.fishers) == len(strategy.anchors) == 1
     task = 1
     new = diagonal_fisher(strategy.model, experiences[1].train,
                           lambda t: strategy.scenario.train_mask(task, t))
-    for name in first:
-        torch.testing.assert_close(strategy.fishers[0][name], 0.5 * first[name] + new[name])
+    for name, parameter in trainable(strategy.model).items():
+        torch.testing.assert_close(strategy.fisher[name], 0.5 * first[name] + new[name])
+        torch.testing.assert_close(strategy.anchor[name], parameter.detach())
 
 
 def test_si_importance_accumulates_only_where_parameters_moved():

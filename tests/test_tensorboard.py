@@ -73,3 +73,15 @@ def test_receptive_fields_are_written_as_one_image_grid(tmp_path):
     logger.close()
     image = read_events(tmp_path).Images("fields")[0]
     assert (image.step, image.width, image.height) == (3, 46, 28)
+
+
+def test_accuracy_matrix_image_colours_defined_entries_and_greys_the_rest():
+    import numpy as np
+
+    from hebbnet.monitor import accuracy_matrix_image
+
+    R = np.array([[1.0, 0.0], [np.nan, np.nan]])
+    image = accuracy_matrix_image(R, cell=4)
+    assert image.shape == (3, 8, 8)
+    assert torch.allclose(image[:, 4:, :], torch.full((3, 4, 8), 0.5))
+    assert not torch.allclose(image[:, 0, 0], image[:, 0, 4])  # 100 % and 0 % differ

@@ -35,6 +35,19 @@ def plot_accuracy_matrix(R: np.ndarray, title: str = "accuracy R[i, j]") -> Figu
     return fig
 
 
+def accuracy_matrix_image(R: np.ndarray, cell: int = 16) -> torch.Tensor:
+    """R as a (3, H, W) image: one ``cell``×``cell`` square per entry, viridis from 0 to 1,
+    grey where R is not yet defined. Cheap enough to log after every task; the numbers are in
+    the scalars and metrics.json, :func:`plot_accuracy_matrix` draws them."""
+    import matplotlib
+
+    R = np.asarray(R, dtype=float)
+    colours = matplotlib.colormaps["viridis"](np.nan_to_num(np.clip(R, 0.0, 1.0)))[..., :3]
+    colours[~np.isfinite(R)] = 0.5
+    image = torch.from_numpy(colours).float().permute(2, 0, 1)
+    return image.repeat_interleave(cell, dim=1).repeat_interleave(cell, dim=2)
+
+
 def plot_task_accuracies(R: np.ndarray, title: str = "accuracy per task") -> Figure:
     """One line per task j: its accuracy after each training task i >= j (forgetting curves)."""
     import matplotlib.pyplot as plt

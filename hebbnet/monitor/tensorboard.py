@@ -9,7 +9,7 @@ from torch import nn
 
 import torch
 
-from hebbnet.monitor.plots import plot_accuracy_matrix, receptive_field_grid
+from hebbnet.monitor.plots import accuracy_matrix_image, receptive_field_grid
 
 LOGGERS = ("tensorboard", "none")
 
@@ -56,8 +56,7 @@ class TensorBoardLogger(NullLogger):
         for j in range(task + 1):
             self.writer.add_scalar(f"test_acc/task_{j}", R[task, j], step)
         self.writer.add_scalar("test_acc/average_seen", float(np.mean(R[task, : task + 1])), step)
-        figure = plot_accuracy_matrix(R, title=f"accuracy after task {task}")
-        self.writer.add_figure("accuracy_matrix", figure, step)  # closes the figure
+        self.writer.add_image("accuracy_matrix", accuracy_matrix_image(R), step)
         if self.histograms:
             for name, parameter in model.named_parameters():
                 self.writer.add_histogram(f"weights/{name}", parameter.detach().cpu(), step)

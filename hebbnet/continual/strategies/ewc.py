@@ -20,9 +20,16 @@ class EWC(Strategy):
     .. math:: L = L_\text{task} + \frac{\lambda}{2}\sum_k \sum_i F_{k,i}(\theta_i-\theta^*_{k,i})^2
 
     with :math:`F_k` the diagonal Fisher after task k and :math:`\theta^*_k` the parameters
-    then; one term per past task. ``online=True`` keeps one term instead, with
-    :math:`F \leftarrow \gamma F + F_k` and :math:`\theta^*` the latest parameters.
-    ``fisher_samples`` caps the samples of a task used for F (None: all of them).
+    then; one term per past task. The sum of the terms is kept in closed form, so memory and
+    cost per step do not grow with the number of tasks:
+
+    .. math:: \sum_k F_k(\theta-\theta^*_k)^2 = F(\theta-\bar\theta)^2 + C,\quad
+              F=\sum_k F_k,\ \bar\theta=\frac{\sum_k F_k\theta^*_k}{F},\
+              C=\sum_k F_k{\theta^*_k}^2 - F\bar\theta^2 .
+
+    ``online=True`` is online EWC instead: :math:`F \leftarrow \gamma F + F_k` anchored at the
+    latest parameters. ``fisher_samples`` caps the samples of a task used for :math:`F_k`
+    (None: all of them).
     """
 
     def __init__(self, model, scenario, schedule, generator, ewc_lambda: float,
@@ -34,14 +41,14 @@ class EWC(Strategy):
             raise ValueError(f"strategy.fisher_samples must be positive or null, got {fisher_samples}.")
         self.ewc_lambda, self.online, self.gamma = ewc_lambda, online, gamma
         self.fisher_samples = fisher_samples
-        self.anchors: list[dict[str, torch.Tensor]] = []
-        self.fishers: list[dict[str, torch.Tensor]] = []
+        self.fisher: dict[str, torch.Tensor] = {}  # F
+        self.anchor: dict[str, torch.Tensor] = {}  # θ̄ (online: the latest parameters)
+        self.constant = 0.0  # C, so that the loss equals the sum of the separate terms
 
     def batch_loss(self, batch, task):
         loss = super().batch_loss(batch, task)
-        if self.fishers:
-            penalty = sum(quadratic_penalty(self.model, anchor, fisher)
-                          for anchor, fisher in zip(self.anchors, self.fishers))
+        if self.fisher:
+            penalty = quadratic_penalty(self.model, self.anchor, self.fisher) + self.constant
             loss = loss + 0.5 * self.ewc_lambda * penalty
         return loss
 
@@ -51,22 +58,36 @@ class EWC(Strategy):
             data = data.select(torch.randperm(len(data), generator=self.generator)
                                [: self.fisher_samples].to(data.x.device))
         task = experience.task_id
-        fisher = diagonal_fisher(self.model, data, lambda t: self.scenario.train_mask(task, t),
-                                 self.schedule.eval_batch_size)
-        anchor = detached_copy(self.model)
-        if self.online and self.fishers:
-            fisher = {name: self.gamma * self.fishers[0][name] + f for name, f in fisher.items()}
-            self.anchors, self.fishers = [anchor], [fisher]
-        else:
-            self.anchors.append(anchor)
-            self.fishers.append(fisher)
+        new = diagonal_fisher(self.model, data, lambda t: self.scenario.train_mask(task, t),
+                              self.schedule.eval_batch_size)
+        params = detached_copy(self.model)
+        if self.online or not self.fisher:
+            old = self.fisher or {name: torch.zeros_like(f) for name, f in new.items()}
+            self.fisher = {name: self.gamma * old[name] + f for name, f in new.items()}
+            self.anchor = params
+            return
+        self._merge(new, params)
+
+    @torch.no_grad()
+    def _merge(self, new: dict[str, torch.Tensor], params: dict[str, torch.Tensor]) -> None:
+        """Add the term F_new (θ − θ_new)² to the closed form F (θ − θ̄)² + C."""
+        for name, f_new in new.items():
+            f_old, anchor_old = self.fisher[name], self.anchor[name]
+            total = f_old + f_new
+            weighted = f_old * anchor_old + f_new * params[name]
+            mean = torch.where(total > 0, weighted / total.clamp_min(1e-30), params[name])
+            self.constant += float((f_old * anchor_old ** 2 + f_new * params[name] ** 2
+                                    - total * mean ** 2).sum())
+            self.fisher[name], self.anchor[name] = total, mean
 
     def memory_bytes(self) -> int:
-        return tensors_nbytes(*self.anchors, *self.fishers)
+        return tensors_nbytes(self.anchor, self.fisher)
 
     def state_dict(self) -> dict:
-        return {**super().state_dict(), "anchors": self.anchors, "fishers": self.fishers}
+        return {**super().state_dict(), "fisher": self.fisher, "anchor": self.anchor,
+                "constant": self.constant}
 
     def load_state_dict(self, state: dict) -> None:
         super().load_state_dict(state)
-        self.anchors, self.fishers = state["anchors"], state["fishers"]
+        self.fisher, self.anchor = state["fisher"], state["anchor"]
+        self.constant = state["constant"]

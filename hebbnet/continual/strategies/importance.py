@@ -7,8 +7,8 @@ The Fisher is the exact expected one (van de Ven et al. 2022's ``fisher_labels="
 
 over the output units the scenario allows. Per-sample squared gradients of an ``nn.Linear``
 layer follow from its input h and the gradient δ at its output: (δ ⊗ h)² = δ² ⊗ h², so one
-batched backward pass per class gives every sample's contribution (Goodfellow 2015) instead of
-one backward pass per sample.
+backward pass per class — all classes batched into one vectorised pass — gives every sample's
+contribution (Goodfellow 2015) instead of one backward pass per sample and class.
 """
 
 from __future__ import annotations
@@ -59,13 +59,13 @@ def _linear_layers(model: nn.Module) -> dict[str, nn.Linear]:
 
 @torch.no_grad()
 def _accumulate(fisher: Tensors, layers: dict[str, nn.Linear], inputs: Tensors,
-                deltas: tuple[torch.Tensor, ...]) -> None:
-    for (name, layer), delta in zip(layers.items(), deltas):
+                squared_deltas: Tensors) -> None:
+    """Σ_n Σ_c (δ_nc ⊗ h_n)² = Σ_n (Σ_c δ_nc²) ⊗ h_n²: one product per layer and batch."""
+    for name, layer in layers.items():
         prefix = f"{name}." if name else ""
-        squared = delta ** 2
-        fisher[prefix + "weight"] += squared.T @ inputs[name] ** 2
+        fisher[prefix + "weight"] += squared_deltas[name].T @ inputs[name] ** 2
         if layer.bias is not None:
-            fisher[prefix + "bias"] += squared.sum(0)
+            fisher[prefix + "bias"] += squared_deltas[name].sum(0)
 
 
 def diagonal_fisher(model: nn.Module, data: TensorSet, active_units: MaskFunction,
@@ -89,14 +89,15 @@ def diagonal_fisher(model: nn.Module, data: TensorSet, active_units: MaskFunctio
                 batch = data.select(slice(start, start + batch_size))
                 logits = model(to_float(batch.x))
                 probs = torch.softmax(mask_logits(logits.detach(), active_units(batch.t)), dim=1)
-                for c in (probs > 0).any(0).nonzero().flatten().tolist():
-                    # √p_c (p − e_c) is √p_c times the gradient of −log p_c at the logits
-                    upstream = probs.clone()
-                    upstream[:, c] -= 1
-                    upstream *= probs[:, c : c + 1].sqrt()
-                    deltas = torch.autograd.grad(logits, [outputs[n] for n in layers],
-                                                 grad_outputs=upstream, retain_graph=True)
-                    _accumulate(fisher, layers, inputs, deltas)
+                classes = (probs > 0).any(0).nonzero().flatten()
+                # row c: √p_c (p − e_c), √p_c times the gradient of −log p_c at the logits
+                upstream = probs.expand(len(classes), -1, -1).clone()
+                upstream[torch.arange(len(classes)), :, classes] -= 1
+                upstream *= probs.T[classes].sqrt().unsqueeze(2)
+                deltas = torch.autograd.grad(logits, [outputs[n] for n in layers],
+                                             grad_outputs=upstream, is_grads_batched=True)
+                squared = {name: (d ** 2).sum(0) for name, d in zip(layers, deltas, strict=True)}
+                _accumulate(fisher, layers, inputs, squared)
     finally:
         for handle in handles:
             handle.remove()
