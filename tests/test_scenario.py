@@ -39,6 +39,13 @@ def test_class_scenario_trains_on_seen_classes_and_tests_on_all(split_digits):
     assert scenario.test_mask(1) is None
 
 
+def test_full_class_head_trains_every_unit_from_the_first_task(split_digits):
+    scenario = Scenario.from_benchmark("class", split_digits, class_head="full")
+    assert scenario.train_mask(0, torch.tensor([0])).all()
+    with pytest.raises(ValueError, match="expanding, full"):
+        Scenario.from_benchmark("class", split_digits, class_head="growing")
+
+
 def test_masked_units_never_win_and_get_no_gradient():
     logits = torch.tensor([[5.0, 1.0, 0.0]], requires_grad=True)
     active = torch.tensor([[False, True, True]])

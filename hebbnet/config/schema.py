@@ -123,6 +123,7 @@ class LoggerConfig:
 class Config:
     seed: int = 0
     scenario: str = "class"  # task | domain | class (van de Ven et al. 2022)
+    class_head: str = "expanding"  # class scenario: train seen classes' units, or full: all
     device: str = "cpu"  # cpu | cuda | cuda:N | auto
     resume: bool = False  # continue the run whose checkpoint is in the run directory
     data: DataConfig = field(default_factory=DataConfig)

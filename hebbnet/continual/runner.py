@@ -100,7 +100,7 @@ def _build_parts(cfg: Config) -> _Parts:
     benchmark = build_benchmark(
         cfg.benchmark, cfg.data.root, torch.Generator().manual_seed(int(bench_seed))
     )
-    scenario = Scenario.from_benchmark(cfg.scenario, benchmark).to(device)
+    scenario = Scenario.from_benchmark(cfg.scenario, benchmark, cfg.class_head).to(device)
     experiences = [scenario.relabel(e).to(device) for e in benchmark.experiences]
     model = build_model(cfg.model, benchmark.image_shape, scenario.n_outputs).to(device)
     order_generator = torch.Generator().manual_seed(int(order_seed))

@@ -7,8 +7,9 @@ A scenario decides how a benchmark's labels reach the model; the benchmark itsel
 * ``domain``: no task id; the model only has to solve the task at hand, whichever it is. One
   output unit per *within-task* class (Split MNIST: 2 units, "first or second class").
 * ``class``: no task id; the model must also tell which task a sample came from. One unit per
-  global class; training compares the units of all classes seen so far (the "expanding head"),
-  testing compares all units.
+  global class; training compares the units of all classes seen so far (the "expanding head",
+  ``class_head="expanding"``) or all units from the first task on (``class_head="full"``, as
+  Mammoth trains), testing compares all units.
 
 Masking is applied to logits (``-inf`` on inactive units), so class ids need not be contiguous.
 """
@@ -22,18 +23,21 @@ import torch
 from hebbnet.continual.benchmark import Benchmark, Experience, TensorSet
 
 SCENARIOS = ("task", "domain", "class")
+CLASS_HEADS = ("expanding", "full")
 
 
 @dataclass(frozen=True)
 class Scenario:
     kind: str
     task_units: torch.Tensor  # (T, n_outputs) bool: the output units of each task
-    seen_units: torch.Tensor  # (T, n_outputs) bool: the units of tasks 0..t
+    seen_units: torch.Tensor  # (T, n_outputs) bool: the units trained on during task t
 
     @staticmethod
-    def from_benchmark(kind: str, benchmark: Benchmark) -> Scenario:
+    def from_benchmark(kind: str, benchmark: Benchmark, class_head: str = "expanding") -> Scenario:
         if kind not in SCENARIOS:
             raise ValueError(f"Unknown scenario {kind!r}; valid: {', '.join(SCENARIOS)}.")
+        if class_head not in CLASS_HEADS:
+            raise ValueError(f"Unknown class_head {class_head!r}; valid: {', '.join(CLASS_HEADS)}.")
         n_outputs = (
             max(len(e.classes) for e in benchmark.experiences)
             if kind == "domain"
@@ -43,7 +47,10 @@ class Scenario:
         for e in benchmark.experiences:
             units = list(range(len(e.classes))) if kind == "domain" else list(e.classes)
             task_units[e.task_id, units] = True
-        return Scenario(kind, task_units, task_units.cumsum(0).bool())
+        seen_units = task_units.cumsum(0).bool()
+        if class_head == "full":
+            seen_units[:] = True
+        return Scenario(kind, task_units, seen_units)
 
     def to(self, device: torch.device | str) -> Scenario:
         return Scenario(self.kind, self.task_units.to(device), self.seen_units.to(device))
