@@ -19,13 +19,11 @@ shows what the Hebbian epoch itself adds. Receptive fields go to TensorBoard as 
 from __future__ import annotations
 
 import argparse
-import json
-import statistics
 import time
 from pathlib import Path
 
 import torch
-from readout import standardize, test_accuracy, train_readout
+from readout import run_seeds, standardize, test_accuracy, train_readout
 
 from hebbnet.data import load_dataset, to_float
 from hebbnet.layers import HebbianLinear
@@ -90,14 +88,7 @@ def main() -> None:
     parser.add_argument("--no-hebbian", action="store_true", help="ablation: skip the epoch")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--data-root", default="../shared/data")
-    args = parser.parse_args()
-    accuracies = []
-    for seed in args.seeds:
-        result = run(args, seed)
-        accuracies.append(100 * result["test_acc"])
-        print(json.dumps({**vars(args), **result}), flush=True)
-    spread = statistics.stdev(accuracies) if len(accuracies) > 1 else 0.0
-    print(f"test accuracy {statistics.mean(accuracies):.2f} ± {spread:.2f} % over seeds {args.seeds}")
+    run_seeds(run, parser.parse_args())
 
 
 if __name__ == "__main__":

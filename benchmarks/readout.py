@@ -6,6 +6,10 @@ one linear layer) trains with AdamW and a cosine schedule on the training featur
 
 from __future__ import annotations
 
+import json
+import statistics
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 
@@ -35,3 +39,15 @@ def train_readout(features: torch.Tensor, labels: torch.Tensor, epochs: int, wei
 @torch.no_grad()
 def test_accuracy(readout: torch.nn.Module, features: torch.Tensor, labels: torch.Tensor) -> float:
     return (readout(features).argmax(1) == labels).float().mean().item()
+
+
+def run_seeds(run: Callable[..., dict], args) -> None:
+    """``run(args, seed)`` for every seed in ``args.seeds``: each record as a JSON line, then
+    the test accuracy as mean ± std."""
+    accuracies = []
+    for seed in args.seeds:
+        result = run(args, seed)
+        accuracies.append(100 * result["test_acc"])
+        print(json.dumps({**vars(args), **result}), flush=True)
+    spread = statistics.stdev(accuracies) if len(accuracies) > 1 else 0.0
+    print(f"test accuracy {statistics.mean(accuracies):.2f} ± {spread:.2f} % over seeds {args.seeds}")
