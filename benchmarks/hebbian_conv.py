@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import torch
-from readout import run_seeds, standardize, test_accuracy, train_readout
+from readout import add_run_arguments, run_seeds, standardize, test_accuracy, train_readout
 from torch import nn
 
 from hebbnet.data import load_dataset, to_float
@@ -126,9 +126,7 @@ def main() -> None:
     parser.add_argument("--readout-epochs", type=int, default=30)
     parser.add_argument("--dropout", type=float, default=0.5)
     parser.add_argument("--weight-decay", type=float, default=0.01)
-    parser.add_argument("--no-hebbian", action="store_true", help="ablation: skip the epoch")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--data-root", default="../shared/data")
+    add_run_arguments(parser)
     run_seeds(run, parser.parse_args())
 
 

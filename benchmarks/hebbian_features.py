@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import torch
-from readout import run_seeds, standardize, test_accuracy, train_readout
+from readout import add_run_arguments, run_seeds, standardize, test_accuracy, train_readout
 
 from hebbnet.data import load_dataset, to_float
 from hebbnet.layers import HebbianLinear
@@ -85,9 +85,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--readout-epochs", type=int, default=40)
     parser.add_argument("--weight-decay", type=float, default=0.05)
-    parser.add_argument("--no-hebbian", action="store_true", help="ablation: skip the epoch")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--data-root", default="../shared/data")
+    add_run_arguments(parser)
     run_seeds(run, parser.parse_args())
 
 

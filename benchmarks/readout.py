@@ -41,6 +41,13 @@ def test_accuracy(readout: torch.nn.Module, features: torch.Tensor, labels: torc
     return (readout(features).argmax(1) == labels).float().mean().item()
 
 
+def add_run_arguments(parser) -> None:
+    """The options every feature benchmark shares: the ablation switch, seeds and data root."""
+    parser.add_argument("--no-hebbian", action="store_true", help="ablation: skip the epoch")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--data-root", default="../shared/data")
+
+
 def run_seeds(run: Callable[..., dict], args) -> None:
     """``run(args, seed)`` for every seed in ``args.seeds``: each record as a JSON line, then
     the test accuracy as mean ± std."""
