@@ -10,6 +10,11 @@ they finish, so an interrupted sweep continues where it stopped; ``--report`` pr
     python benchmarks/continual_strategies.py --suite der2020_split_mnist --seeds 1 2 3
     python benchmarks/continual_strategies.py --suite split_mnist_1epoch --seeds 1 2 3
     python benchmarks/continual_strategies.py --report
+
+A hyperparameter search goes to its own log, one value per call:
+
+    python benchmarks/continual_strategies.py --suite permuted_mnist --strategies ewc --seeds 0 \
+        --set strategy.ewc_lambda=1000 --log benchmarks/results/permuted_mnist_search.jsonl
 """
 
 from __future__ import annotations
@@ -73,6 +78,7 @@ def run_one(suite: str, scenario: str, strategy: str, buffer: int | None, seed: 
             data_root: str, out: Path = DEFAULT_OUT, extra: tuple[str, ...] = ()) -> dict:
     spec = SUITES[suite]
     label = strategy if buffer is None else f"{strategy}{buffer}"
+    label += "".join("_" + override.rsplit(".", 1)[-1].replace("=", "") for override in extra)
     run_dir = out / suite / scenario / label / f"seed{seed}"
     sized = [f"strategy.buffer_size={buffer}"] if buffer is not None else []
     overrides = [*spec.overrides, *(o for name, o in spec.per_strategy if name == strategy), *extra]
@@ -90,7 +96,8 @@ def run_one(suite: str, scenario: str, strategy: str, buffer: int | None, seed: 
     if finished.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{finished.stderr}")
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    return {"suite": suite, "buffer_size": buffer, "command": " ".join(command[1:]),
+    return {"suite": suite, "buffer_size": buffer, "overrides": list(extra),
+            "command": " ".join(command[1:]),
             "wall_seconds": wall,
             "resumed": resumed, "machine": machine(), **metrics}
 
@@ -105,12 +112,13 @@ def sweep(suite: str, seeds: list[int], data_root: str, log_path: Path,
           out: Path = DEFAULT_OUT, extra: tuple[str, ...] = ()) -> None:
     spec = SUITES[suite]
     done = {_key(r) + (r["seed"],) for r in read_log(log_path)}
+    settings = tuple(extra)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     for scenario in scenarios or spec.scenarios:
         for strategy in strategies or spec.strategies:
             for buffer in spec.buffer_sizes if strategy in BUFFERED else (None,):
                 for seed in seeds:
-                    if (suite, scenario, strategy, buffer, seed) in done:
+                    if (suite, scenario, strategy, buffer, settings, seed) in done:
                         continue
                     record = run_one(suite, scenario, strategy, buffer, seed, data_root, out,
                                      extra)
@@ -122,7 +130,8 @@ def sweep(suite: str, seeds: list[int], data_root: str, log_path: Path,
 
 
 def _key(record: dict) -> tuple:
-    return (record["suite"], record["scenario"], record["strategy"], record.get("buffer_size"))
+    return (record["suite"], record["scenario"], record["strategy"], record.get("buffer_size"),
+            tuple(record.get("overrides", ())))
 
 
 def read_log(log_path: Path) -> list[dict]:
@@ -146,7 +155,8 @@ def report(log_path: Path) -> str:
         "| forgetting (points) | wall time s | train samples/s | bytes beyond the model |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for (suite, scenario, strategy, buffer), records in sorted(groups.items(), key=str):
+    for (suite, scenario, strategy, buffer, settings), records in sorted(groups.items(), key=str):
+        strategy = " ".join((strategy, *settings))
         keys = ("seed", "acc", "bwt", "forgetting", "wall_seconds", "train_samples_per_s",
                 "strategy_bytes")
         column = {key: [r.get(key, 0) for r in records] for key in keys}  # old logs lack bytes
@@ -171,7 +181,7 @@ def comparison(log_path: Path) -> str:
     for (suite, scenario), published in PUBLISHED.items():
         for method, figure in published.items():
             strategy, buffer = method if isinstance(method, tuple) else (method, None)
-            accs = groups.get((suite, scenario, strategy, buffer))
+            accs = groups.get((suite, scenario, strategy, buffer, ()))
             if not accs:
                 continue
             mean = statistics.mean(accs)
@@ -188,13 +198,17 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--scenarios", nargs="+", help="only these of the suite's scenarios")
     parser.add_argument("--strategies", nargs="+", help="only these of the suite's strategies")
+    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="extra train.py overrides, e.g. a hyperparameter search "
+                             "(use a separate --log for such runs)")
     parser.add_argument("--data-root", default="../shared/data")
     parser.add_argument("--log", type=Path, default=DEFAULT_LOG)
     parser.add_argument("--report", action="store_true", help="print the table of logged runs")
     parser.add_argument("--compare", action="store_true", help="ours beside published figures")
     args = parser.parse_args()
     if args.suite:
-        sweep(args.suite, args.seeds, args.data_root, args.log, args.scenarios, args.strategies)
+        sweep(args.suite, args.seeds, args.data_root, args.log, args.scenarios, args.strategies,
+              extra=tuple(args.set))
     if args.compare:
         print(comparison(args.log))
     elif args.report or not args.suite:

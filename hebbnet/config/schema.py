@@ -34,6 +34,7 @@ class MLPConfig:
     name: str = "mlp"
     hidden_sizes: List[int] = field(default_factory=lambda: [400, 400])
     activation: str = "relu"  # relu | tanh | sigmoid | gelu
+    init: str = "default"  # default (PyTorch's Linear) | xavier (Xavier-uniform, zero bias)
 
 
 @dataclass
