@@ -9,6 +9,7 @@ from hebbnet.layers.plastic import (
     HebbianLinear,
     PlasticLayer,
 )
+from hebbnet.layers.spiking import SpikingLinear
 
 __all__ = ["OUTPUTS", "PADDING_MODES", "UPDATE_MODES", "HebbianConv2d", "HebbianLinear",
-           "PlasticLayer", "Triangle"]
+           "PlasticLayer", "SpikingLinear", "Triangle"]

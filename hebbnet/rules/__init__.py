@@ -24,10 +24,19 @@ from hebbnet.rules.softhebb import (
     norm_adaptive_rate,
     softhebb_update,
 )
+from hebbnet.rules.stdp import (
+    STDP,
+    RewardModulatedSTDP,
+    TripletSTDP,
+    pair_stdp_update,
+    trace_step,
+    triplet_stdp_update,
+)
 from hebbnet.rules.three_factor import (
     RewardModulatedHebb,
     eligibility_trace,
     modulated_update,
+    reward_prediction_error,
 )
 
 RULES: dict[str, type[PlasticityRule]] = {
@@ -39,6 +48,9 @@ RULES: dict[str, type[PlasticityRule]] = {
     "krotov_hopfield": KrotovHopfield,
     "softhebb": SoftHebb,
     "reward_hebb": RewardModulatedHebb,
+    "stdp": STDP,
+    "triplet_stdp": TripletSTDP,
+    "reward_stdp": RewardModulatedSTDP,
 }
 
 
@@ -58,9 +70,11 @@ def make_rule(rule, n_in: int, n_out: int, **kwargs) -> PlasticityRule:
 
 
 __all__ = [
-    "BCM", "RULES", "Competitive", "FunctionRule", "Hebb", "KrotovHopfield", "Oja",
-    "PlasticityRule", "RewardModulatedHebb", "Sanger", "SoftHebb", "anti_hebbian_credit",
-    "batch_outer", "bcm_threshold", "bcm_update", "eligibility_trace", "hebb_update",
-    "instar_update", "k_winners", "krotov_hopfield_update", "make_rule", "modulated_update",
-    "norm_adaptive_rate", "oja_update", "sanger_update", "softhebb_update",
+    "BCM", "RULES", "STDP", "Competitive", "FunctionRule", "Hebb", "KrotovHopfield", "Oja",
+    "PlasticityRule", "RewardModulatedHebb", "RewardModulatedSTDP", "Sanger", "SoftHebb",
+    "TripletSTDP", "anti_hebbian_credit", "batch_outer", "bcm_threshold", "bcm_update",
+    "eligibility_trace", "hebb_update", "instar_update", "k_winners", "krotov_hopfield_update",
+    "make_rule", "modulated_update", "norm_adaptive_rate", "oja_update", "pair_stdp_update",
+    "reward_prediction_error", "sanger_update", "softhebb_update", "trace_step",
+    "triplet_stdp_update",
 ]

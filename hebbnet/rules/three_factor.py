@@ -24,6 +24,16 @@ def modulated_update(trace: torch.Tensor, modulator: torch.Tensor | float) -> to
     return modulator.reshape(-1, 1) * trace if modulator.ndim else modulator * trace
 
 
+def reward_prediction_error(baseline: torch.Tensor, reward: torch.Tensor | float,
+                            tau: float) -> torch.Tensor:
+    r"""Dopamine-like RPE :math:`\delta = r - \bar r` (the batch's mean reward), then the
+    baseline moves in place: :math:`\bar r \leftarrow \bar r + \delta/\tau`."""
+    reward = torch.as_tensor(reward, dtype=baseline.dtype, device=baseline.device).mean()
+    error = reward - baseline
+    baseline.add_(error / tau)
+    return error
+
+
 class RewardModulatedHebb(PlasticityRule):
     """Forward passes only build the eligibility trace (a buffer); weights change when the
     layer receives a neuromodulator, e.g. a reward prediction error from :meth:`prediction_error`.
@@ -48,12 +58,8 @@ class RewardModulatedHebb(PlasticityRule):
         return modulated_update(self.trace, modulator)
 
     def prediction_error(self, reward: torch.Tensor | float) -> torch.Tensor:
-        r"""Dopamine-like RPE :math:`\delta = r - \bar r`, then :math:`\bar r \leftarrow \bar r + \delta/\tau_r`."""
-        reward = torch.as_tensor(reward, dtype=self.reward_baseline.dtype,
-                                 device=self.reward_baseline.device).mean()
-        error = reward - self.reward_baseline
-        self.reward_baseline.add_(error / self.reward_tau)
-        return error
+        """See :func:`reward_prediction_error`."""
+        return reward_prediction_error(self.reward_baseline, reward, self.reward_tau)
 
     def reset(self) -> None:
         self.trace.zero_()

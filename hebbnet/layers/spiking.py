@@ -1,0 +1,89 @@
+"""A dense layer of spiking neurons whose synapses learn by a spike-timing rule.
+
+``SpikingLinear`` keeps the plastic-layer contract (:mod:`hebbnet.layers.plastic`): one
+``forward`` is one time step of ``dt`` ms, taking presynaptic spikes (batch, in_features) and
+returning the neurons' spikes (batch, out_features); while ``training`` and ``plastic`` the rule
+updates the weights in place (``update="local"``) or writes ``−ΔW`` into ``weight.grad``
+(``update="grad"``); ``eval()`` or ``plastic = False`` freezes the weights and the neurons'
+adaptive thresholds alike. Call :meth:`reset` between independent inputs: it returns the
+membranes to rest and clears the rule's traces.
+
+Weights are the voltage jump (mV) one presynaptic spike gives; they start uniform in
+[0, ``init_max``] and, in local mode, are clipped to [0, ``w_max``] after every update.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+
+from hebbnet.homeostasis import Homeostasis
+from hebbnet.layers.plastic import PlasticLayer
+from hebbnet.rules import RULES, make_rule
+from hebbnet.spiking.neurons import LIF
+
+
+class SpikingLinear(PlasticLayer):
+    """``rule`` is a name (``"stdp"``, ``"triplet_stdp"``, ``"reward_stdp"``, ...), a
+    :class:`~hebbnet.rules.PlasticityRule` or a function; ``neurons`` an :class:`LIF` or
+    :class:`AdaptiveLIF` population of ``out_features`` neurons (default: LIF at dt = 1 ms)."""
+
+    def __init__(self, in_features: int, out_features: int, rule="stdp",
+                 neurons: LIF | None = None, lr: float = 1.0, update: str = "local",
+                 w_max: float | None = 1.0, init_max: float = 0.3,
+                 homeostasis: Sequence[Homeostasis] = ()):
+        neurons = neurons if neurons is not None else LIF(out_features)
+        if neurons.n != out_features:
+            raise ValueError(f"neurons has {neurons.n} neurons, the layer {out_features} outputs.")
+        rule = _spiking_rule(rule, in_features, out_features, neurons.dt)
+        if getattr(rule, "dt", neurons.dt) != neurons.dt:
+            raise ValueError(f"The rule steps dt={rule.dt} ms, the neurons dt={neurons.dt} ms; "
+                             "give both the same dt.")
+        super().__init__((out_features, in_features), in_features, rule, lr, update, False,
+                         homeostasis, "response", 1.0)
+        self.weight.data.uniform_(0, init_max)
+        self.neurons, self.w_max = neurons, w_max
+        self.in_features, self.out_features = in_features, out_features
+
+    @property
+    def dt(self) -> float:
+        return self.neurons.dt
+
+    def reset(self) -> None:
+        """Start a new input: membranes at rest, traces cleared (learned state is kept)."""
+        self.neurons.reset()
+        self.rule.reset()
+
+    def forward(self, spikes: torch.Tensor) -> torch.Tensor:
+        self.check_input(spikes, f"(batch, {self.in_features})",
+                         spikes.ndim == 2 and spikes.shape[1] == self.in_features)
+        u = F.linear(spikes, self.weight)
+        for mechanism in self.homeostasis:
+            u = mechanism.drive(u)
+        if hasattr(self.neurons, "adapting"):
+            self.neurons.adapting = self.learning
+        out = self.neurons(u)
+        if self.learning:
+            self.learn(spikes.detach(), out, u.detach())
+        return out
+
+    def apply_update(self, delta: torch.Tensor) -> None:
+        super().apply_update(delta)
+        if self.update == "local" and self.w_max is not None:
+            self.weight.data.clamp_(0, self.w_max)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"lr={self.lr}, update={self.update!r}, w_max={self.w_max}")
+
+
+def _spiking_rule(rule, n_in: int, n_out: int, dt: float):
+    """Build a named rule at the neurons' time step when it has one."""
+    if isinstance(rule, str):
+        cls = RULES.get(rule)
+        takes_dt = cls is not None and "dt" in inspect.signature(cls).parameters
+        return make_rule(rule, n_in, n_out, **({"dt": dt} if takes_dt else {}))
+    return make_rule(rule, n_in, n_out)
