@@ -184,7 +184,7 @@ def test_bad_settings_are_named():
     with pytest.raises(ValueError, match="local, grad"):
         HebbianLinear(4, 2, update="hebbian")
     with pytest.raises(ValueError, match="Unknown plasticity rule"):
-        HebbianLinear(4, 2, rule="stdp")
+        HebbianLinear(4, 2, rule="ojas")
     with pytest.raises(ValueError, match="response, drive"):
         HebbianLinear(4, 2, output="spikes")
     with pytest.raises(ValueError, match="zeros, reflect"):
