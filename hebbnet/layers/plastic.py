@@ -17,6 +17,11 @@ pass, so a later ``backward()`` through this layer uses weights already moved by
 
 ``eval()`` or ``layer.plastic = False`` freezes all plasticity, homeostasis included.
 
+``consolidation=TagAndCapture(...)`` (:mod:`hebbnet.plasticity.consolidation`) splits every
+weight into a decaying early part, where the rule's changes land, and a consolidated late part
+that tagged synapses capture into when plasticity-related products are available. It steps
+after every plastic update; in ``"grad"`` mode it sees the weights as the optimizer left them.
+
 What a layer outputs (``output=``): ``"response"``, the rule's postsynaptic response (a softmax
 for SoftHebb, k-WTA for competitive rules), or ``"drive"``, the linear drive ``u = Wx + b`` the
 rule still learns from; the latter lets a network pick its own nonlinearity between layers, as
@@ -33,6 +38,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from hebbnet.homeostasis import Homeostasis
+from hebbnet.plasticity.consolidation import TagAndCapture
 from hebbnet.rules import make_rule
 
 UPDATE_MODES = ("local", "grad")
@@ -44,7 +50,8 @@ class PlasticLayer(nn.Module):
     """The part dense and convolutional plastic layers share: rule, modes, homeostasis."""
 
     def __init__(self, weight_shape: tuple[int, ...], n_in: int, rule, lr: float, update: str,
-                 bias: bool, homeostasis: Sequence[Homeostasis], output: str, init_gain: float):
+                 bias: bool, homeostasis: Sequence[Homeostasis], output: str, init_gain: float,
+                 consolidation: TagAndCapture | None = None):
         super().__init__()
         if update not in UPDATE_MODES:
             raise ValueError(f"Unknown update mode {update!r}; valid: {', '.join(UPDATE_MODES)}.")
@@ -57,6 +64,7 @@ class PlasticLayer(nn.Module):
         self.bias = nn.Parameter(torch.zeros(weight_shape[0]), requires_grad=False) if bias else None
         self.rule = make_rule(rule, n_in, weight_shape[0])
         self.homeostasis = nn.ModuleList(homeostasis)
+        self.consolidation = consolidation
         self.lr, self.update, self.output = lr, update, output
         self.plastic = True
 
@@ -76,11 +84,15 @@ class PlasticLayer(nn.Module):
     @torch.no_grad()
     def learn(self, pre: torch.Tensor, post: torch.Tensor, u: torch.Tensor) -> None:
         """One plastic step from flattened activity: pre (N, n_in), post and u (N, n_out)."""
+        if self.consolidation is not None and not self.consolidation.bound:
+            self.consolidation.bind(self.weight)
         delta = self.rule.update(pre, post, u, self.weight.reshape(self.weight.shape[0], -1))
         if delta is not None:
             self.apply_update(delta.reshape(self.weight.shape))
         for mechanism in self.homeostasis:
             mechanism.regulate(self.weight.data, post)
+        if self.consolidation is not None:
+            self.consolidation.step(self.weight.data)
 
     @torch.no_grad()
     def neuromodulate(self, modulator: torch.Tensor | float) -> None:
@@ -118,9 +130,9 @@ class HebbianLinear(PlasticLayer):
     def __init__(self, in_features: int, out_features: int, rule="oja", lr: float = 0.01,
                  update: str = "local", bias: bool = False,
                  homeostasis: Sequence[Homeostasis] = (), output: str = "response",
-                 init_gain: float = 1.0):
+                 init_gain: float = 1.0, consolidation: TagAndCapture | None = None):
         super().__init__((out_features, in_features), in_features, rule, lr, update, bias,
-                         homeostasis, output, init_gain)
+                         homeostasis, output, init_gain, consolidation)
         self.in_features, self.out_features = in_features, out_features
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -146,13 +158,14 @@ class HebbianConv2d(PlasticLayer):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
                  padding: int = 0, rule="softhebb", lr: float = 0.01, update: str = "local",
                  bias: bool = False, homeostasis: Sequence[Homeostasis] = (),
-                 output: str = "response", init_gain: float = 1.0, padding_mode: str = "zeros"):
+                 output: str = "response", init_gain: float = 1.0, padding_mode: str = "zeros",
+                 consolidation: TagAndCapture | None = None):
         if padding_mode not in PADDING_MODES:
             raise ValueError(f"Unknown padding_mode {padding_mode!r}; valid: "
                              f"{', '.join(PADDING_MODES)}.")
         n_in = in_channels * kernel_size * kernel_size
         super().__init__((out_channels, in_channels, kernel_size, kernel_size), n_in, rule, lr,
-                         update, bias, homeostasis, output, init_gain)
+                         update, bias, homeostasis, output, init_gain, consolidation)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.padding_mode = padding_mode

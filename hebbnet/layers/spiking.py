@@ -22,6 +22,7 @@ import torch.nn.functional as F
 
 from hebbnet.homeostasis import Homeostasis
 from hebbnet.layers.plastic import PlasticLayer
+from hebbnet.plasticity.consolidation import TagAndCapture
 from hebbnet.rules import RULES, make_rule
 from hebbnet.spiking.neurons import LIF
 
@@ -34,7 +35,8 @@ class SpikingLinear(PlasticLayer):
     def __init__(self, in_features: int, out_features: int, rule="stdp",
                  neurons: LIF | None = None, lr: float = 1.0, update: str = "local",
                  w_max: float | None = 1.0, init_max: float = 0.3,
-                 homeostasis: Sequence[Homeostasis] = ()):
+                 homeostasis: Sequence[Homeostasis] = (),
+                 consolidation: TagAndCapture | None = None):
         neurons = neurons if neurons is not None else LIF(out_features)
         if neurons.n != out_features:
             raise ValueError(f"neurons has {neurons.n} neurons, the layer {out_features} outputs.")
@@ -43,7 +45,7 @@ class SpikingLinear(PlasticLayer):
             raise ValueError(f"The rule steps dt={rule.dt} ms, the neurons dt={neurons.dt} ms; "
                              "give both the same dt.")
         super().__init__((out_features, in_features), in_features, rule, lr, update, False,
-                         homeostasis, "response", 1.0)
+                         homeostasis, "response", 1.0, consolidation)
         self.weight.data.uniform_(0, init_max)
         self.neurons, self.w_max = neurons, w_max
         self.in_features, self.out_features = in_features, out_features

@@ -10,6 +10,7 @@ import inspect
 
 from hebbnet.rules.base import FunctionRule, PlasticityRule, batch_outer
 from hebbnet.rules.bcm import BCM, bcm_threshold, bcm_update
+from hebbnet.rules.calcium import CalciumRule
 from hebbnet.rules.competitive import (
     Competitive,
     KrotovHopfield,
@@ -51,6 +52,7 @@ RULES: dict[str, type[PlasticityRule]] = {
     "stdp": STDP,
     "triplet_stdp": TripletSTDP,
     "reward_stdp": RewardModulatedSTDP,
+    "calcium": CalciumRule,
 }
 
 
@@ -70,7 +72,7 @@ def make_rule(rule, n_in: int, n_out: int, **kwargs) -> PlasticityRule:
 
 
 __all__ = [
-    "BCM", "RULES", "STDP", "Competitive", "FunctionRule", "Hebb", "KrotovHopfield", "Oja",
+    "BCM", "RULES", "STDP", "CalciumRule", "Competitive", "FunctionRule", "Hebb", "KrotovHopfield", "Oja",
     "PlasticityRule", "RewardModulatedHebb", "RewardModulatedSTDP", "Sanger", "SoftHebb",
     "TripletSTDP", "anti_hebbian_credit", "batch_outer", "bcm_threshold", "bcm_update",
     "eligibility_trace", "hebb_update", "instar_update", "k_winners", "krotov_hopfield_update",
