@@ -120,3 +120,15 @@ def test_unreadable_cache_is_ignored_and_off_disables_it(tmp_path, monkeypatch):
     monkeypatch.setenv("HEBBNET_CACHE", "off")
     load_idx_dataset.__wrapped__("mnist", write_fake_mnist(tmp_path / "other"))
     assert len(list(cache.glob("*"))) == 1  # nothing new was cached
+
+
+def test_pad_images_adds_a_zero_border_and_rejects_negative_widths():
+    from hebbnet.data import load_dataset, pad_images
+
+    data = load_dataset("digits")
+    padded = pad_images(data, 2)
+    assert padded.image_shape == (1, 12, 12)
+    assert padded.train_images[:, :, :2].sum() == 0 and padded.test_images[..., -2:].sum() == 0
+    assert torch.equal(padded.train_images[:, :, 2:-2, 2:-2], data.train_images)
+    with pytest.raises(ValueError, match="benchmark.pad must be non-negative"):
+        pad_images(data, -1)

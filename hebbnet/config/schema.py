@@ -27,6 +27,7 @@ class BenchmarkConfig:
     permute_first_task: bool = True  # permuted only; False keeps task 0 unpermuted
     angles: Optional[List[float]] = None  # rotated only; None: evenly spaced in [0, 180)
     random_angles: bool = False  # rotated only, angles null: draw them from U[0, 180), seeded
+    pad: int = 0  # zero pixels added on every side before tasks are built (2: MNIST to 32×32)
 
 
 @dataclass

@@ -11,7 +11,7 @@ from hebbnet.config.schema import BenchmarkConfig, LoggerConfig, TrainConfig
 from hebbnet.continual.benchmark import Benchmark, permuted_tasks, rotated_tasks, split_tasks
 from hebbnet.continual.scenario import Scenario
 from hebbnet.continual.strategies import STRATEGIES, Strategy
-from hebbnet.data import load_dataset
+from hebbnet.data import load_dataset, pad_images
 from hebbnet.models import MLP
 from hebbnet.monitor import LOGGERS, NullLogger, TensorBoardLogger
 
@@ -27,7 +27,7 @@ def build_benchmark(cfg: BenchmarkConfig, data_root: str, generator: torch.Gener
         )
     if cfg.n_tasks < 1:
         raise ValueError(f"benchmark.n_tasks must be at least 1, got {cfg.n_tasks}.")
-    data = load_dataset(cfg.dataset, data_root)
+    data = pad_images(load_dataset(cfg.dataset, data_root), cfg.pad)
     if cfg.kind == "split":
         order = list(cfg.class_order) if cfg.class_order is not None else list(range(data.n_classes))
         if cfg.shuffle_class_order:

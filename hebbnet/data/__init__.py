@@ -1,6 +1,6 @@
 """Data sets read from files the project decodes itself (IDX) or that scikit-learn ships."""
 
-from hebbnet.data.datasets import DATASETS, ImageDataset, load_dataset, to_float
+from hebbnet.data.datasets import DATASETS, ImageDataset, load_dataset, pad_images, to_float
 from hebbnet.data.idx import DataFileError, read_idx, write_idx
 
 __all__ = [
@@ -8,6 +8,7 @@ __all__ = [
     "DataFileError",
     "ImageDataset",
     "load_dataset",
+    "pad_images",
     "read_idx",
     "to_float",
     "write_idx",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from hebbnet.data.cache import cached_tensors
 from hebbnet.data.idx import DataFileError, read_idx
@@ -44,6 +45,17 @@ class ImageDataset:
     @property
     def n_classes(self) -> int:
         return int(self.train_labels.max()) + 1
+
+
+def pad_images(data: ImageDataset, pixels: int) -> ImageDataset:
+    """Add a border of ``pixels`` zeros on every side of every image (train and test)."""
+    if pixels < 0:
+        raise ValueError(f"benchmark.pad must be non-negative, got {pixels}.")
+    if pixels == 0:
+        return data
+    border = (pixels,) * 4
+    return ImageDataset(data.name, F.pad(data.train_images, border), data.train_labels,
+                        F.pad(data.test_images, border), data.test_labels)
 
 
 def to_float(images: torch.Tensor) -> torch.Tensor:
