@@ -12,6 +12,7 @@ from hebbnet.spiking import (
     LIFParameters,
     ThresholdAdaptation,
     latency_spikes,
+    poisson_events,
     lif_initial_state,
     lif_step,
     poisson_spikes,
@@ -28,13 +29,14 @@ def test_lif_step_relaxes_exactly_and_integrates_input():
 
 
 def test_lif_fires_resets_and_stays_refractory():
-    params = LIFParameters(v_rest=-65.0, v_reset=-70.0, v_threshold=-52.0, refractory=3.0)
+    params = LIFParameters(tau_mem=10.0, v_rest=-65.0, v_reset=-70.0, v_threshold=-52.0,
+                           refractory=3.0)
     neurons = LIF(1, params)
     assert neurons(torch.tensor([[20.0]])).item() == 1.0
     assert neurons.state.v.item() == -70.0
-    for _ in range(3):  # input ignored for 3 ms
+    for step in range(1, 4):  # input ignored for 3 ms; the membrane still relaxes to rest
         assert neurons(torch.tensor([[50.0]])).item() == 0.0
-        assert neurons.state.v.item() == -70.0
+        assert neurons.state.v.item() == pytest.approx(-65.0 - 5.0 * math.exp(-step / 10))
     assert neurons(torch.tensor([[50.0]])).item() == 1.0
 
 
@@ -69,6 +71,27 @@ def test_poisson_spike_counts_match_the_rate():
     assert set(spikes.unique().tolist()) <= {0.0, 1.0}
     rate = spikes.sum(0).mean().item()  # spikes per second per neuron
     assert rate == pytest.approx(50.0, rel=0.02)
+
+
+def test_poisson_events_are_bernoulli_trains_listed_by_sample_then_step():
+    generator = torch.Generator().manual_seed(0)
+    rates = torch.tensor([[128.0, 0.0, 8.0], [64.0, 128.0, 0.0]])
+    counts = torch.zeros(2, 3)
+    same_step_pairs = 0
+    for _ in range(400):
+        step, sample, index = poisson_events(rates, steps=250, generator=generator)
+        key = sample * 250 + step
+        assert (key[1:] >= key[:-1]).all()
+        assert len(set(zip(step.tolist(), sample.tolist(), index.tolist()))) == len(step)
+        counts.index_put_((sample, index), torch.ones(len(step)), accumulate=True)
+        dense = torch.zeros(250, 2, 3, dtype=torch.bool)
+        dense[step, sample, index] = True
+        same_step_pairs += int((dense[:, 1, 0] & dense[:, 1, 1]).sum())
+    expected = rates * 0.25 * 400  # rate × 250 ms × 400 trains
+    torch.testing.assert_close(counts, expected, rtol=0.03, atol=30)
+    assert counts[0, 1] == 0 and counts[1, 2] == 0
+    # independent inputs: coincidences at the product of the probabilities
+    assert same_step_pairs / (400 * 250) == pytest.approx(0.064 * 0.128, rel=0.1)
 
 
 def test_latency_code_fires_once_earlier_for_stronger_inputs():

@@ -1,7 +1,7 @@
 """Spiking neurons and spike encoders; spike-timing rules live in :mod:`hebbnet.rules.stdp`
 and the plastic spiking layer in :mod:`hebbnet.layers.spiking`."""
 
-from hebbnet.spiking.encoders import latency_spikes, poisson_spikes
+from hebbnet.spiking.encoders import latency_spikes, poisson_events, poisson_spikes
 from hebbnet.spiking.neurons import (
     LIF,
     AdaptiveLIF,
@@ -15,4 +15,4 @@ from hebbnet.spiking.neurons import (
 
 __all__ = ["LIF", "AdaptiveLIF", "LIFParameters", "LIFState", "ThresholdAdaptation",
            "adapt_threshold", "latency_spikes", "lif_initial_state", "lif_step",
-           "poisson_spikes"]
+           "poisson_events", "poisson_spikes"]

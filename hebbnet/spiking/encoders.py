@@ -43,3 +43,39 @@ def latency_spikes(intensity: torch.Tensor, steps: int) -> torch.Tensor:
                          dtype=intensity.dtype)
     spikes.scatter_(0, when.unsqueeze(0), 1.0)
     return spikes * (intensity > 0).to(intensity.dtype)
+
+
+def poisson_events(rates_hz: torch.Tensor, steps: int, dt: float = 1.0,
+                   generator: torch.Generator | None = None
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The same Poisson trains as :func:`poisson_spikes`, as a list of events: (step, sample,
+    input) index tensors, sorted by sample, then step. Drawn as geometric inter-spike
+    intervals, so the work grows with the number of spikes, not with steps × inputs.
+
+    ``rates_hz`` is (batch, inputs)."""
+    _check_intensity(rates_hz, "poisson_events")
+    if rates_hz.ndim != 2 or steps <= 0 or dt <= 0:
+        raise ValueError(f"Need rates of shape (batch, inputs), steps > 0 and dt > 0; got "
+                         f"{tuple(rates_hz.shape)}, steps={steps}, dt={dt}.")
+    probability = rates_hz * (dt / 1000.0)
+    if (probability > 1).any():
+        raise ValueError(f"A rate of {float(rates_hz.max())} Hz exceeds one spike per step of "
+                         f"{dt} ms; lower the rates or dt.")
+    sample, index = probability.nonzero(as_tuple=True)
+    p = probability[sample, index].float()
+    expected = steps * float(p.max()) if len(p) else 0.0
+    draws = int(expected + 6 * expected ** 0.5) + 8
+    while True:
+        uniform = torch.rand(len(p), draws, generator=generator, device=p.device)
+        log_keep = torch.log1p(-p.clamp(max=1 - 1e-7)).unsqueeze(1)
+        gaps = torch.floor(torch.log(uniform.clamp_min_(1e-30)).div_(log_keep))
+        times = torch.cumsum(gaps + 1, dim=1) - 1  # first spike at step G − 1, G ~ Geometric(p)
+        if len(p) == 0 or bool((times[:, -1] >= steps).all()):
+            break
+        draws *= 2  # a train outlasted the draws (rare): draw again, longer
+    keep = times < steps
+    rows = keep.nonzero(as_tuple=True)[0]
+    step = times[keep].long()
+    sample, index = sample[rows], index[rows]
+    order = torch.argsort(sample * steps + step, stable=True)
+    return step[order], sample[order], index[order]

@@ -8,7 +8,8 @@ relaxes exactly (not by an Euler step) toward rest:
 .. math:: v \\leftarrow v_\\text{rest} + (v - v_\\text{rest})\\,e^{-\\Delta t/\\tau_m} + I_t
 
 A neuron fires when :math:`v \\ge \\vartheta + \\theta`, is reset to :math:`v_\\text{reset}` and
-ignores input for the refractory period. The adaptive neuron's :math:`\\theta` (one per
+ignores input for the refractory period (while still relaxing toward rest, as in BindsNET's
+and Brian's Diehl & Cook neurons). The adaptive neuron's :math:`\\theta` (one per
 neuron, shared by the batch) is intrinsic homeostasis as in Diehl & Cook (2015): every spike
 raises it by :math:`\\theta_+`, and it relaxes with :math:`\\tau_\\theta`, so neurons that fire
 much become harder to fire.
@@ -56,9 +57,8 @@ def lif_step(state: LIFState, current: torch.Tensor, params: LIFParameters, dt: 
     """One time step: relax, integrate unless refractory, fire, reset. Returns the new state
     and the spikes (1.0 where a neuron fired, else 0.0)."""
     decay = math.exp(-dt / params.tau_mem)
-    integrating = state.refractory <= 0
     v = params.v_rest + (state.v - params.v_rest) * decay
-    v = torch.where(integrating, v + current, state.v)
+    v = torch.where(state.refractory <= 0, v + current, v)
     fired = v >= params.v_threshold + threshold_shift
     v = torch.where(fired, torch.full_like(v, params.v_reset), v)
     refractory = torch.where(fired, torch.full_like(v, params.refractory),

@@ -1,0 +1,193 @@
+"""Diehl & Cook (2015): unsupervised digit learning with STDP, lateral inhibition and adaptive
+thresholds — the network BindsNET ships as ``DiehlAndCook2015``.
+
+Each image is shown for ``steps`` steps of ``dt`` ms as Poisson trains (rate ∝ pixel, up to
+``max_rate``) to ``n_neurons`` excitatory LIF neurons (τ_m = 100 ms, rest −65, reset −60,
+threshold −52 + θ mV, 5 ms refractory). Each excitatory spike drives its inhibitory partner,
+which removes ``inhibition`` mV from every *other* excitatory neuron ``inhibition_delay`` steps
+later (the inhibitory population is folded into that delayed jump, as both of its synapses are
+one-to-one and all-but-one). A refractory neuron ignores all input, inhibition included. As in
+BindsNET's ``DiehlAndCookNodes``, every neuron that crosses threshold is reset, turns refractory
+and raises its θ, but at most one per step and sample — chosen at random among them — emits
+the spike that inhibits and teaches. (Choosing the one furthest above threshold instead let a
+few neurons win everything: 36 % instead of 72 % after 2,000 images in a probe.)
+
+Learning (Diehl & Cook's Brian code; ``rule="pair"`` drops the y⁽²⁾ factor, as BindsNET's
+``PostPre`` does) happens at every step, with the weights shared by the batch and the batch's
+changes summed, as in BindsNET; traces are nearest-spike (a spike sets its trace to 1):
+
+.. math:: \\Delta w_{ij} = \\nu_\\text{post}\\, x_i\\, y^{(2)}_j(t^-) \\text{ at a spike of } j,
+          \\qquad \\Delta w_{ij} = -\\nu_\\text{pre}\\, y^{(1)}_j \\text{ at a spike of } i
+
+x (τ 20 ms) the input trace, y⁽¹⁾ (τ 20 ms) and y⁽²⁾ (τ 40 ms, read just before the spike) the
+neuron's traces. W is clipped to [0, w_max] after every step and each neuron's input weights
+are rescaled to sum to ``norm`` after every presentation. Learning within the presentation
+matters: accumulating the changes and applying them once per image gave 56 % instead of 68 %
+after 2,000 images in a probe. In ``eval()`` nothing learns and θ stays fixed.
+
+The input is generated and applied as sparse events (a few spikes per step): each step gathers
+the weight rows of the inputs that fired, and the weight change touches only those rows and
+the columns of the neurons that fired.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from hebbnet.spiking.encoders import poisson_events
+
+
+@dataclass(frozen=True)
+class DiehlCookParameters:
+    n_neurons: int = 100
+    steps: int = 250  # time steps per image
+    dt: float = 1.0  # ms
+    max_rate: float = 63.75  # Hz for a white pixel (Diehl & Cook: pixel / 4)
+    tau_mem: float = 100.0
+    v_rest: float = -65.0
+    v_reset: float = -60.0
+    v_threshold: float = -52.0
+    refractory: float = 5.0  # ms
+    theta_plus: float = 0.05  # mV per spike
+    tau_theta: float = 1e7  # ms
+    inhibition: float = 120.0  # mV removed from the other neurons per spike
+    inhibition_delay: int = 2  # steps: excitatory → inhibitory → excitatory
+    w_init: float = 0.3  # initial weights U(0, w_init)
+    w_max: float = 1.0
+    norm: float = 78.4  # sum of each neuron's input weights
+    nu_pre: float = 1e-4
+    nu_post: float = 1e-2
+    tau_pre: float = 20.0
+    tau_post1: float = 20.0
+    tau_post2: float = 40.0
+    rule: str = "triplet"  # triplet: Diehl & Cook's Brian code; pair: BindsNET's PostPre
+
+    def __post_init__(self):
+        if self.n_neurons <= 0 or self.steps <= 0 or self.dt <= 0 or self.inhibition_delay < 1:
+            raise ValueError(f"Need n_neurons, steps, dt > 0 and inhibition_delay >= 1: {self}.")
+        if self.rule not in ("triplet", "pair"):
+            raise ValueError(f"Unknown rule {self.rule!r}; valid: triplet, pair.")
+
+
+class DiehlCook2015(nn.Module):
+    """``forward(images)`` presents a batch of images (B, n_inputs) in [0, 1] and returns each
+    neuron's spike count (B, n_neurons); while ``training`` it also learns."""
+
+    def __init__(self, n_inputs: int = 784, params: DiehlCookParameters = DiehlCookParameters(),
+                 generator: torch.Generator | None = None):
+        super().__init__()
+        self.n_inputs, self.params = n_inputs, params
+        weight = torch.rand(n_inputs, params.n_neurons, generator=generator) * params.w_init
+        self.register_buffer("weight", weight)  # (inputs, neurons): rows gathered per spike
+        self.register_buffer("theta", torch.zeros(params.n_neurons))
+        self.generator = generator
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        if images.ndim != 2 or images.shape[1] != self.n_inputs:
+            raise ValueError(f"DiehlCook2015 expects images of shape (batch, {self.n_inputs}) "
+                             f"in [0, 1], got {tuple(images.shape)}.")
+        if not torch.isfinite(images).all() or images.min() < 0 or images.max() > 1:
+            raise ValueError("DiehlCook2015 needs finite pixel intensities in [0, 1]; "
+                             "scale the images first (hebbnet.data.to_float).")
+        p = self.params
+        step, sample, index = poisson_events(images * p.max_rate, p.steps, p.dt, self.generator)
+        spikes = self.present(step, sample, index, len(images))
+        if self.training:
+            self.weight.mul_(p.norm / self.weight.sum(0, keepdim=True).clamp_min(1e-12))
+        return spikes.sum(0)
+
+    @torch.no_grad()
+    def present(self, step: torch.Tensor, sample: torch.Tensor, index: torch.Tensor,
+                batch: int) -> torch.Tensor:
+        """Run one presentation from input events; returns spikes (steps, batch, neurons)."""
+        p = self.params
+        order = torch.argsort(step * batch + sample, stable=True)
+        sample, index = sample[order], index[order]
+        bounds = torch.searchsorted(step[order], torch.arange(p.steps + 1, device=step.device))
+        state = _PresentationState(self, batch)
+        spikes = torch.zeros(p.steps, batch, p.n_neurons, dtype=torch.bool,
+                             device=self.weight.device)
+        for t, (first, last) in enumerate(zip(bounds[:-1].tolist(), bounds[1:].tolist())):
+            rows, inputs = sample[first:last], index[first:last]
+            drive = state.v.new_zeros(batch, p.n_neurons).index_add_(0, rows, self.weight[inputs])
+            spikes[t] = state.step(t, drive)
+            if self.training:
+                state.learn(rows, inputs, spikes[t])
+        if self.training:
+            self.theta.copy_(state.theta)
+        return spikes
+
+
+class _PresentationState:
+    """Membranes, refractory clocks, inhibition in flight and traces during one presentation."""
+
+    def __init__(self, net: DiehlCook2015, batch: int):
+        p, weight = net.params, net.weight
+        self.net, self.p = net, p
+        self.v = weight.new_full((batch, p.n_neurons), p.v_rest)
+        self.refractory = weight.new_zeros(batch, p.n_neurons)
+        self.pending = weight.new_zeros(p.inhibition_delay, batch, p.n_neurons)
+        self.theta = net.theta.clone()
+        self.neuron = torch.arange(p.n_neurons, device=weight.device)
+        self.pre_trace = weight.new_zeros(batch, net.n_inputs)
+        self.post1 = weight.new_zeros(batch, p.n_neurons)
+        self.post2 = weight.new_zeros(batch, p.n_neurons)
+        self.decay = {name: math.exp(-p.dt / tau) for name, tau in (
+            ("mem", p.tau_mem), ("theta", p.tau_theta), ("pre", p.tau_pre),
+            ("post1", p.tau_post1), ("post2", p.tau_post2))}
+
+    def step(self, t: int, drive: torch.Tensor) -> torch.Tensor:
+        """Relax, integrate (unless refractory), let one neuron at most per sample fire, reset,
+        send inhibition; returns the spikes (batch, neurons) as bool."""
+        p, v, slot = self.p, self.v, t % self.p.inhibition_delay
+        v.mul_(self.decay["mem"]).add_(p.v_rest * (1 - self.decay["mem"]))
+        v.add_((drive - self.pending[slot]) * (self.refractory <= 0))
+        crossed = v >= p.v_threshold + self.theta
+        lottery = torch.rand(v.shape, generator=self.net.generator, device=v.device)
+        fired = (self.neuron == (lottery * crossed).argmax(1, keepdim=True)) & crossed
+        v.masked_fill_(crossed, p.v_reset)
+        self.refractory.sub_(p.dt).masked_fill_(crossed, p.refractory)
+        self.pending[slot] = p.inhibition * (fired.any(1, keepdim=True) & ~fired)
+        if self.net.training:
+            self.theta.mul_(self.decay["theta"]).add_(p.theta_plus * crossed.sum(0))
+        return fired
+
+    def learn(self, rows: torch.Tensor, inputs: torch.Tensor, fired: torch.Tensor) -> None:
+        """This step's weight change, summed over the batch, applied at once."""
+        p, weight = self.p, self.net.weight
+        self.pre_trace.mul_(self.decay["pre"]).index_put_((rows, inputs),
+                                                          self.pre_trace.new_ones(()))
+        weight.index_add_(0, inputs, self.post1[rows], alpha=-p.nu_pre)
+        post2_before = self.post2 * self.decay["post2"]
+        if p.rule == "triplet":  # y2(t⁻) of each sample's spiking neuron (0 if none fired)
+            teach = (fired * post2_before).sum(1)
+        else:
+            teach = fired.any(1).to(post2_before.dtype)
+        winner = fired.float().argmax(1)
+        weight.index_add_(1, winner, (self.pre_trace * (p.nu_post * teach).unsqueeze(1)).T)
+        weight.clamp_(0, p.w_max)
+        self.post1.mul_(self.decay["post1"]).masked_fill_(fired, 1.0)
+        self.post2.copy_(post2_before.masked_fill_(fired, 1.0))
+
+
+def assign_labels(counts: torch.Tensor, labels: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """Each neuron's class: the one whose images made it fire most on average (Diehl & Cook).
+    ``counts`` (N, neurons) from labelled *training* images; neurons that never fired get -1."""
+    totals = torch.zeros(n_classes, counts.shape[1], device=counts.device)
+    totals.index_add_(0, labels, counts.float())
+    per_image = totals / torch.bincount(labels, minlength=n_classes).clamp_min(1).unsqueeze(1)
+    assignment = per_image.argmax(0)
+    return torch.where(counts.sum(0) > 0, assignment, torch.full_like(assignment, -1))
+
+
+def predict(counts: torch.Tensor, assignment: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """The class whose assigned neurons fired most on average ("all-activity" vote)."""
+    votes = torch.zeros(len(counts), n_classes, device=counts.device)
+    known = assignment >= 0
+    votes.index_add_(1, assignment[known], counts[:, known].float())
+    size = torch.bincount(assignment[known], minlength=n_classes).clamp_min(1)
+    return (votes / size).argmax(1)
