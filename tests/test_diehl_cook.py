@@ -31,11 +31,12 @@ def dense_reference(net: DiehlCook2015, spikes_in: torch.Tensor, lottery: torch.
         v = p.v_rest + (v - p.v_rest) * math.exp(-p.dt / p.tau_mem)
         v = v + (drive - pending[t % p.inhibition_delay]) * (refractory <= 0)
         crossed = v >= p.v_threshold + theta
-        draw = torch.rand((batch, p.n_neurons), generator=lottery)
+        draw = torch.rand(batch, generator=lottery)
         fired = torch.zeros_like(crossed)
         for b in range(batch):
-            if crossed[b].any():
-                fired[b, (draw[b] * crossed[b]).argmax()] = True
+            candidates = crossed[b].nonzero().flatten()
+            if len(candidates):
+                fired[b, candidates[int(draw[b] * len(candidates))]] = True
         v[crossed] = p.v_reset
         refractory = refractory - p.dt
         refractory[crossed] = p.refractory

@@ -36,6 +36,7 @@ import math
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from hebbnet.spiking.encoders import poisson_events
@@ -106,17 +107,25 @@ class DiehlCook2015(nn.Module):
         """Run one presentation from input events; returns spikes (steps, batch, neurons)."""
         p = self.params
         order = torch.argsort(step * batch + sample, stable=True)
-        sample, index = sample[order], index[order]
-        bounds = torch.searchsorted(step[order], torch.arange(p.steps + 1, device=step.device))
+        index = index[order]
+        per_bag = torch.bincount(step * batch + sample, minlength=p.steps * batch)
+        bag_start = torch.cumsum(per_bag, 0) - per_bag  # (step, sample) bags, in order
+        step_start = bag_start.view(p.steps, batch)[:, :1]
+        offsets = bag_start.view(p.steps, batch) - step_start  # within each step's slice
+        bounds = torch.cat([step_start.flatten(), per_bag.sum().reshape(1)]).tolist()
         state = _PresentationState(self, batch)
         spikes = torch.zeros(p.steps, batch, p.n_neurons, dtype=torch.bool,
                              device=self.weight.device)
-        for t, (first, last) in enumerate(zip(bounds[:-1].tolist(), bounds[1:].tolist())):
-            rows, inputs = sample[first:last], index[first:last]
-            drive = state.v.new_zeros(batch, p.n_neurons).index_add_(0, rows, self.weight[inputs])
-            spikes[t] = state.step(t, drive)
+        rows = torch.repeat_interleave(torch.arange(batch, device=step.device).repeat(p.steps),
+                                       per_bag)
+        for t in range(p.steps):
+            first, last = bounds[t], bounds[t + 1]
+            inputs = index[first:last]
+            drive = F.embedding_bag(inputs, self.weight, offsets[t], mode="sum")
+            fired, winner, any_fired = state.step(t, drive)
+            spikes[t] = fired
             if self.training:
-                state.learn(rows, inputs, spikes[t])
+                state.learn(rows[first:last], inputs, fired, winner, any_fired)
         if self.training:
             self.theta.copy_(state.theta)
         return spikes
@@ -140,38 +149,47 @@ class _PresentationState:
             ("mem", p.tau_mem), ("theta", p.tau_theta), ("pre", p.tau_pre),
             ("post1", p.tau_post1), ("post2", p.tau_post2))}
 
-    def step(self, t: int, drive: torch.Tensor) -> torch.Tensor:
+    def step(self, t: int, drive: torch.Tensor):
         """Relax, integrate (unless refractory), let one neuron at most per sample fire, reset,
-        send inhibition; returns the spikes (batch, neurons) as bool."""
+        send inhibition. Returns the spikes (batch, neurons) as bool, and per sample the
+        neuron that fired and whether one did."""
         p, v, slot = self.p, self.v, t % self.p.inhibition_delay
         v.mul_(self.decay["mem"]).add_(p.v_rest * (1 - self.decay["mem"]))
         v.add_((drive - self.pending[slot]) * (self.refractory <= 0))
         crossed = v >= p.v_threshold + self.theta
-        lottery = torch.rand(v.shape, generator=self.net.generator, device=v.device)
-        fired = (self.neuron == (lottery * crossed).argmax(1, keepdim=True)) & crossed
+        winner, any_fired = self.draw(crossed)
+        fired = (self.neuron == winner.unsqueeze(1)) & any_fired.unsqueeze(1)
         v.masked_fill_(crossed, p.v_reset)
         self.refractory.sub_(p.dt).masked_fill_(crossed, p.refractory)
-        self.pending[slot] = p.inhibition * (fired.any(1, keepdim=True) & ~fired)
+        self.pending[slot] = p.inhibition * (any_fired.unsqueeze(1) & ~fired)
         if self.net.training:
             self.theta.mul_(self.decay["theta"]).add_(p.theta_plus * crossed.sum(0))
-        return fired
+        return fired, winner, any_fired
 
-    def learn(self, rows: torch.Tensor, inputs: torch.Tensor, fired: torch.Tensor) -> None:
+    def draw(self, crossed: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One neuron per sample, uniformly among those that crossed: the k-th of them, k drawn
+        from U{0, …, count − 1}. Returns its index and whether any crossed, both (batch,)."""
+        count = crossed.sum(1)
+        uniform = torch.rand(len(count), generator=self.net.generator, device=count.device)
+        k = (uniform * count).long()
+        winner = (crossed.cumsum(1) > k.unsqueeze(1)).int().argmax(1)
+        return winner, count > 0
+
+    def learn(self, rows: torch.Tensor, inputs: torch.Tensor, fired: torch.Tensor,
+              winner: torch.Tensor, any_fired: torch.Tensor) -> None:
         """This step's weight change, summed over the batch, applied at once."""
         p, weight = self.p, self.net.weight
         self.pre_trace.mul_(self.decay["pre"]).index_put_((rows, inputs),
                                                           self.pre_trace.new_ones(()))
         weight.index_add_(0, inputs, self.post1[rows], alpha=-p.nu_pre)
-        post2_before = self.post2 * self.decay["post2"]
-        if p.rule == "triplet":  # y2(t⁻) of each sample's spiking neuron (0 if none fired)
-            teach = (fired * post2_before).sum(1)
-        else:
-            teach = fired.any(1).to(post2_before.dtype)
-        winner = fired.float().argmax(1)
+        post2_before = self.post2.mul_(self.decay["post2"])
+        teach = any_fired.to(weight.dtype)
+        if p.rule == "triplet":  # y2(t⁻) of each sample's spiking neuron
+            teach = teach * post2_before.gather(1, winner.unsqueeze(1)).squeeze(1)
         weight.index_add_(1, winner, (self.pre_trace * (p.nu_post * teach).unsqueeze(1)).T)
         weight.clamp_(0, p.w_max)
         self.post1.mul_(self.decay["post1"]).masked_fill_(fired, 1.0)
-        self.post2.copy_(post2_before.masked_fill_(fired, 1.0))
+        self.post2.masked_fill_(fired, 1.0)
 
 
 def assign_labels(counts: torch.Tensor, labels: torch.Tensor, n_classes: int) -> torch.Tensor:
