@@ -63,9 +63,9 @@ def crash_during_task(monkeypatch, task: int, step: int, error: type[BaseExcepti
     as a run killed mid-task would stop; ``monkeypatch.undo()`` restores normal training."""
     original = Strategy.train_experience
 
-    def train_experience(self, experience, seen, monitor=None):
+    def train_experience(self, experience, seen, monitor=None, final=False):
         if experience.task_id != task:
-            return original(self, experience, seen, monitor)
+            return original(self, experience, seen, monitor, final)
 
         def monitor_then_crash(current, steps, loss):
             if monitor is not None:
@@ -73,6 +73,6 @@ def crash_during_task(monkeypatch, task: int, step: int, error: type[BaseExcepti
             if current == step:
                 raise error
 
-        return original(self, experience, seen, monitor_then_crash)
+        return original(self, experience, seen, monitor_then_crash, final)
 
     monkeypatch.setattr(Strategy, "train_experience", train_experience)

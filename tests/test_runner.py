@@ -155,3 +155,13 @@ def test_cuda_request_without_cuda_is_an_error(tmp_path):
         pytest.skip("CUDA is available here")
     with pytest.raises(ValueError, match="CUDA is not available"):
         run_experiment(quick_config(device="cuda"), tmp_path)
+
+
+def test_nothing_is_prepared_after_the_final_task(tmp_path, monkeypatch):
+    """after_experience (EWC's Fisher, SI's Ω, anchors) runs after every task but the last,
+    whose result no later task could use."""
+    prepared = []
+    monkeypatch.setattr(Strategy, "after_experience",
+                        lambda self, experience: prepared.append(experience.task_id))
+    run_experiment(quick_config(), tmp_path)
+    assert prepared == [0, 1, 2, 3]

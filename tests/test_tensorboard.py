@@ -37,6 +37,9 @@ def test_event_files_hold_scalars_matrix_histograms_and_hparams(tmp_path):
 
     assert [e.step for e in events.Images("accuracy_matrix")] == [20, 40, 60, 80, 100]
     assert "weights/head.weight" in tags["histograms"]
+    head = events.Histograms("weights/head.weight")[-1].histogram_value
+    assert head.num == 10 * 400 and sum(head.bucket) == head.num  # every weight in a bucket
+    assert head.min <= head.max == pytest.approx(max(head.bucket_limit), rel=1e-9)
     assert events.Scalars("hparam/acc")[0].value == pytest.approx(result["acc"])
 
     plugin = events.PluginTagToContent("hparams")

@@ -125,7 +125,8 @@ def _train_task(cfg: Config, parts: _Parts, state: RunState, task: int, logger) 
     """Train on ``task``, test on every task, and record the new row of R in ``state``."""
     monitor = _TaskMonitor(cfg, logger, state.global_step, task, parts)
     stats = parts.strategy.train_experience(
-        parts.experiences[task], parts.experiences[: task + 1], monitor
+        parts.experiences[task], parts.experiences[: task + 1], monitor,
+        final=task == len(parts.experiences) - 1,
     )
     monitor.close()
     row = accuracy_row(parts.model, parts.experiences, parts.scenario, cfg.train.eval_batch_size)

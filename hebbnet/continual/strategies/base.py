@@ -118,8 +118,11 @@ class Strategy:
         experience: Experience,
         seen: Sequence[Experience],
         monitor: StepMonitor | None = None,
+        final: bool = False,
     ) -> TrainStats:
-        """Train on ``experience`` for the scheduled number of steps."""
+        """Train on ``experience`` for the scheduled number of steps. ``final``: no experience
+        follows, so :meth:`after_experience` (importance, anchors, memory for later tasks) is
+        skipped — its result could not be used (e.g. EWC's Fisher after the last task)."""
         if self.schedule.reset_optimizer:
             self.optimizer = self._make_optimizer()
         data = self.training_set(experience, seen)
@@ -131,7 +134,8 @@ class Strategy:
             loss = self.training_step(data, index.to(device), experience.task_id)
             if monitor is not None:
                 monitor(step, steps, loss)
-        self.after_experience(experience)
+        if not final:
+            self.after_experience(experience)
         return TrainStats(steps, steps * self.schedule.batch_size, time.perf_counter() - start)
 
     def training_step(self, data: TensorSet, index: torch.Tensor, task: int) -> float:
