@@ -50,10 +50,6 @@ class SpikingLinear(PlasticLayer):
         self.neurons, self.w_max = neurons, w_max
         self.in_features, self.out_features = in_features, out_features
 
-    @property
-    def dt(self) -> float:
-        return self.neurons.dt
-
     def reset(self) -> None:
         """Start a new input: membranes at rest, traces cleared (learned state is kept)."""
         self.neurons.reset()

@@ -25,8 +25,10 @@ import math
 import torch
 from torch import nn
 
+from hebbnet.rules.base import ResizableBuffers
 
-class TagAndCapture(nn.Module):
+
+class TagAndCapture(ResizableBuffers, nn.Module):
     def __init__(self, tau_early: float = 1000.0, theta_tag: float = 0.05,
                  tau_capture: float = 100.0, tau_prp: float = 500.0, dt: float = 1.0):
         super().__init__()
@@ -67,10 +69,8 @@ class TagAndCapture(nn.Module):
         weight.copy_(self.late + early - moved)
         self.prp.mul_(math.exp(-self.dt / self.tau_prp))
 
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        if prefix + "late" in state_dict:
-            self.late = torch.empty_like(state_dict[prefix + "late"], device=self.late.device)
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+    def resizable_buffers(self) -> tuple[str, ...]:
+        return ("late",)
 
     def extra_repr(self) -> str:
         return (f"tau_early={self.tau_early}, theta_tag={self.theta_tag}, "

@@ -54,6 +54,22 @@ class FunctionRule(PlasticityRule):
         return getattr(self.function, "__name__", repr(self.function))
 
 
+class ResizableBuffers:
+    """Mixin for modules whose buffers take their size from the data (per-sample traces, a
+    copy of the weights made on first use): ``load_state_dict`` gives each buffer named in
+    :meth:`resizable_buffers` the saved size before copying into it."""
+
+    def resizable_buffers(self) -> tuple[str, ...]:
+        return ()
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        for name in self.resizable_buffers():
+            if prefix + name in state_dict:
+                setattr(self, name, torch.empty_like(state_dict[prefix + name],
+                                                     device=getattr(self, name).device))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+
 def batch_outer(post: torch.Tensor, pre: torch.Tensor) -> torch.Tensor:
     """⟨post preᵀ⟩ over the batch: (B, n_out), (B, n_in) → (n_out, n_in)."""
     return post.T @ pre / post.shape[0]

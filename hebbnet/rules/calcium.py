@@ -96,11 +96,8 @@ class CalciumRule(TracedRule):
         super().reset()
         self.calcium = self.calcium.new_zeros(0, self.n_out, self.n_in)
 
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        if prefix + "calcium" in state_dict:
-            self.calcium = torch.empty_like(state_dict[prefix + "calcium"],
-                                            device=self.calcium.device)
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+    def resizable_buffers(self) -> tuple[str, ...]:
+        return (*super().resizable_buffers(), "calcium")
 
     def extra_repr(self) -> str:
         return (f"tau_calcium={self.tau_calcium}, c_pre={self.c_pre}, c_post={self.c_post}, "

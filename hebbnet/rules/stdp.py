@@ -19,7 +19,7 @@ import math
 
 import torch
 
-from hebbnet.rules.base import PlasticityRule, batch_outer
+from hebbnet.rules.base import PlasticityRule, ResizableBuffers, batch_outer
 from hebbnet.rules.three_factor import modulated_update, reward_prediction_error
 
 PAIRINGS = ("all_to_all", "nearest")
@@ -68,7 +68,7 @@ def triplet_stdp_update(r1: torch.Tensor, r2_before: torch.Tensor, o1: torch.Ten
     return potentiation - depression
 
 
-class TracedRule(PlasticityRule):
+class TracedRule(ResizableBuffers, PlasticityRule):
     """A rule whose per-sample spike traces are buffers of shape (batch, n), sized on the
     first step and after the batch size changes; ``state_dict`` holds them at their size."""
 
@@ -98,12 +98,8 @@ class TracedRule(PlasticityRule):
         for name, size in self.trace_sizes.items():
             setattr(self, name, getattr(self, name).new_zeros(0, getattr(self, size)))
 
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        for name in self.trace_sizes:  # traces come back at their saved batch size
-            if prefix + name in state_dict:
-                setattr(self, name, torch.empty_like(state_dict[prefix + name],
-                                                     device=getattr(self, name).device))
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+    def resizable_buffers(self) -> tuple[str, ...]:
+        return tuple(self.trace_sizes)
 
 
 class STDP(TracedRule):
