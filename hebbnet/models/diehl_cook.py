@@ -106,9 +106,9 @@ class DiehlCook2015(nn.Module):
                 batch: int) -> torch.Tensor:
         """Run one presentation from input events; returns spikes (steps, batch, neurons)."""
         p = self.params
-        order = torch.argsort(step * batch + sample, stable=True)
-        index = index[order]
-        per_bag = torch.bincount(step * batch + sample, minlength=p.steps * batch)
+        bag = step * batch + sample  # (step, sample) bags: one per row of drive
+        index = index[torch.argsort(bag, stable=True)]
+        per_bag = torch.bincount(bag, minlength=p.steps * batch)
         bag_start = torch.cumsum(per_bag, 0) - per_bag  # (step, sample) bags, in order
         step_start = bag_start.view(p.steps, batch)[:, :1]
         offsets = bag_start.view(p.steps, batch) - step_start  # within each step's slice

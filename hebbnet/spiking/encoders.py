@@ -13,6 +13,15 @@ def _check_intensity(x: torch.Tensor, name: str) -> None:
                          f"{float(x.min())}.")
 
 
+def _spike_probability(rates_hz: torch.Tensor, dt: float) -> torch.Tensor:
+    """Probability of a spike per step of ``dt`` ms, r·dt/1000, checked to be at most 1."""
+    probability = rates_hz * (dt / 1000.0)
+    if (probability > 1).any():
+        raise ValueError(f"A rate of {float(rates_hz.max())} Hz exceeds one spike per step of "
+                         f"{dt} ms; lower the rates or dt.")
+    return probability
+
+
 def poisson_spikes(rates_hz: torch.Tensor, steps: int, dt: float = 1.0,
                    generator: torch.Generator | None = None) -> torch.Tensor:
     """Independent Poisson trains: at each step of ``dt`` ms, a neuron with rate r (Hz)
@@ -20,10 +29,7 @@ def poisson_spikes(rates_hz: torch.Tensor, steps: int, dt: float = 1.0,
     _check_intensity(rates_hz, "poisson_spikes")
     if steps <= 0 or dt <= 0:
         raise ValueError(f"Need steps > 0 and dt > 0, got steps={steps}, dt={dt}.")
-    probability = rates_hz * (dt / 1000.0)
-    if (probability > 1).any():
-        raise ValueError(f"A rate of {float(rates_hz.max())} Hz exceeds one spike per step of "
-                         f"{dt} ms; lower the rates or dt.")
+    probability = _spike_probability(rates_hz, dt)
     uniform = torch.rand((steps, *rates_hz.shape), generator=generator,
                          device=rates_hz.device, dtype=rates_hz.dtype)
     return (uniform < probability).to(rates_hz.dtype)
@@ -57,10 +63,7 @@ def poisson_events(rates_hz: torch.Tensor, steps: int, dt: float = 1.0,
     if rates_hz.ndim != 2 or steps <= 0 or dt <= 0:
         raise ValueError(f"Need rates of shape (batch, inputs), steps > 0 and dt > 0; got "
                          f"{tuple(rates_hz.shape)}, steps={steps}, dt={dt}.")
-    probability = rates_hz * (dt / 1000.0)
-    if (probability > 1).any():
-        raise ValueError(f"A rate of {float(rates_hz.max())} Hz exceeds one spike per step of "
-                         f"{dt} ms; lower the rates or dt.")
+    probability = _spike_probability(rates_hz, dt)
     sample, index = probability.nonzero(as_tuple=True)
     p = probability[sample, index].float()
     expected = steps * float(p.max()) if len(p) else 0.0
