@@ -5,6 +5,7 @@ over 250 steps of 1 ms, training samples/s, median of 3):
 
     python benchmarks/diehl_cook.py speed                      # the four settings below
     python benchmarks/diehl_cook.py speed --neurons 400 --batch 64
+    python benchmarks/diehl_cook.py speed --backend torch      # the torch step loop instead
 
 Accuracy (labels assigned from *training* images the network did not learn from, test images
 used once):
@@ -27,6 +28,7 @@ import torch
 
 from hebbnet.data import load_dataset, to_float
 from hebbnet.models import DiehlCook2015, DiehlCookParameters, assign_labels, predict
+from hebbnet.models.diehl_cook import BACKENDS
 
 ROOT = Path(__file__).resolve().parents[1]
 LOG = ROOT / "benchmarks" / "results" / "diehl_cook.jsonl"
@@ -61,13 +63,14 @@ def speed(args, images: torch.Tensor) -> None:
         rates = []
         for repeat in range(3):
             net = DiehlCook2015(784, DiehlCookParameters(n_neurons=neurons, max_rate=args.max_rate),
-                                generator=torch.Generator().manual_seed(repeat))
+                                generator=torch.Generator().manual_seed(repeat),
+                                backend=args.backend)
             train(net, images[:batch * 2], batch)  # warm-up
             count = max(batch * args.batches, args.min_images)
             rates.append(train(net, images[:count], batch))
         record = {"mode": "speed", "neurons": neurons, "batch": batch,
-                  "max_rate": args.max_rate, "samples_per_s": statistics.median(rates),
-                  "runs": rates, "bindsnet_samples_per_s": BINDSNET.get((neurons, batch)),
+                  "backend": args.backend, "max_rate": args.max_rate,
+                  "samples_per_s": statistics.median(rates), "runs": rates, "bindsnet_samples_per_s": BINDSNET.get((neurons, batch)),
                   "machine": machine()}
         log(record, args.log)
         reference = record["bindsnet_samples_per_s"]
@@ -84,7 +87,7 @@ def accuracy(args, data) -> None:
         order = torch.randperm(args.train_images)
         net = DiehlCook2015(784, DiehlCookParameters(n_neurons=args.neurons, max_rate=args.max_rate,
                                                      rule=args.rule),
-                            generator=torch.Generator().manual_seed(seed))
+                            generator=torch.Generator().manual_seed(seed), backend=args.backend)
         start = time.perf_counter()
         rates = [train(net, train_x[order], args.batch) for _ in range(args.epochs)]
         assignment = assign_labels(respond(net, label_x), label_y, 10)
@@ -92,6 +95,7 @@ def accuracy(args, data) -> None:
         acc = (correct == test_y[:args.test_images]).float().mean().item()
         record = {"mode": "accuracy", "seed": seed, "neurons": args.neurons, "batch": args.batch,
                   "train_images": args.train_images, "epochs": args.epochs, "rule": args.rule,
+                  "backend": args.backend,
                   "label_images": args.label_images, "test_images": args.test_images,
                   "max_rate": args.max_rate, "accuracy": acc,
                   "train_samples_per_s": statistics.mean(rates),
@@ -123,8 +127,11 @@ def main() -> None:
     parser.add_argument("--max-rate", type=float, default=63.75,
                         help="Hz for a white pixel (Diehl & Cook 63.75; BindsNET's example 128)")
     parser.add_argument("--rule", default="triplet", choices=["triplet", "pair"])
+    parser.add_argument("--backend", default="auto", choices=BACKENDS,
+                        help="auto: the compiled loop on the CPU (one thread); torch: one "
+                             "vectorised step per time step")
     parser.add_argument("--batches", type=int, default=20, help="speed: batches timed")
-    parser.add_argument("--min-images", type=int, default=200, help="speed: images timed")
+    parser.add_argument("--min-images", type=int, default=1000, help="speed: images timed")
     parser.add_argument("--train-images", type=int, default=5000)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--label-images", type=int, default=10000)

@@ -46,7 +46,8 @@ def dense_reference(net: DiehlCook2015, spikes_in: torch.Tensor, lottery: torch.
         x[spikes_in[t]] = 1.0
         W = W - p.nu_pre * s_in.T @ y1
         y2_before = y2 * math.exp(-p.dt / p.tau_post2)
-        W = W + p.nu_post * x.T @ (fired.float() * y2_before)
+        teach = fired.float() * (y2_before if p.rule == "triplet" else 1.0)
+        W = W + p.nu_post * x.T @ teach
         W = W.clamp(0, p.w_max)
         y1 = y1 * math.exp(-p.dt / p.tau_post1)
         y1[fired] = 1.0
@@ -56,10 +57,12 @@ def dense_reference(net: DiehlCook2015, spikes_in: torch.Tensor, lottery: torch.
     return out, W, theta
 
 
-def test_presentation_equals_the_dense_step_by_step_simulation():
+@pytest.mark.parametrize("backend", ["compiled", "torch"])
+@pytest.mark.parametrize("rule", ["triplet", "pair"])
+def test_presentation_equals_the_dense_step_by_step_simulation(backend, rule):
     torch.manual_seed(0)
-    params = DiehlCookParameters(n_neurons=6, steps=60, w_init=1.0)
-    net = DiehlCook2015(40, params)
+    params = DiehlCookParameters(n_neurons=6, steps=60, w_init=1.0, rule=rule)
+    net = DiehlCook2015(40, params, backend=backend)
     net.generator = torch.Generator().manual_seed(3)  # the lottery's stream, as the reference's
     spikes_in = torch.rand(60, 3, 40) < 0.15
     expected, weight, theta = dense_reference(net, spikes_in,
@@ -71,6 +74,25 @@ def test_presentation_equals_the_dense_step_by_step_simulation():
     assert torch.equal(spikes, expected)
     torch.testing.assert_close(net.weight, weight)
     torch.testing.assert_close(net.theta, theta)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_both_backends_give_the_same_spikes_weights_and_thresholds(dtype):
+    images = two_patterns(12)[0].to(dtype)
+    params = DiehlCookParameters(n_neurons=5, steps=80, max_rate=150.0, norm=8.0)
+
+    def learn_then_respond(backend: str):
+        net = DiehlCook2015(36, params, torch.Generator().manual_seed(0), backend).to(dtype)
+        counts = [net(images[:4]), net(images[4:8])]
+        counts.append(net.eval()(images[8:]))
+        return torch.cat(counts), net
+
+    (compiled, net), (stepwise, reference) = map(learn_then_respond, ("compiled", "torch"))
+    assert compiled.sum() > 20
+    assert torch.equal(compiled, stepwise)
+    assert net.weight.dtype == dtype
+    torch.testing.assert_close(net.weight, reference.weight)
+    torch.testing.assert_close(net.theta, reference.theta)
 
 
 def two_patterns(n: int = 200, seed: int = 0):
@@ -128,6 +150,11 @@ def test_labels_and_votes():
 def test_bad_images_are_rejected(images, message):
     with pytest.raises(ValueError, match=message):
         DiehlCook2015(36, DiehlCookParameters(n_neurons=2, steps=5))(images)
+
+
+def test_unknown_backend_is_rejected():
+    with pytest.raises(ValueError, match="Unknown backend 'numba'; valid: auto, compiled, torch"):
+        DiehlCook2015(36, DiehlCookParameters(n_neurons=2), backend="numba")
 
 
 def test_bad_parameters_are_rejected():
