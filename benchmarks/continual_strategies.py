@@ -9,6 +9,8 @@ they finish, so an interrupted sweep continues where it stopped; ``--report`` pr
     python benchmarks/continual_strategies.py --suite permuted_mnist --seeds 1 2 3
     python benchmarks/continual_strategies.py --suite der2020_split_mnist --seeds 1 2 3
     python benchmarks/continual_strategies.py --suite split_mnist_1epoch --seeds 1 2 3
+    python benchmarks/continual_strategies.py --suite cls_split_mnist --seeds 1 2 3 4 5 \
+        --log benchmarks/results/cls_split_mnist.jsonl
     python benchmarks/continual_strategies.py --report
 
 A hyperparameter search goes to its own log, one value per call:
@@ -34,7 +36,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 
 
-BUFFERED = ("er", "agem", "derpp")
+BUFFERED = ("er", "agem", "derpp", "cls")  # cls: a budget of that many raw images, in bytes
 VDV = ("naive", "joint", "ewc", "online_ewc", "si", "lwf", "er", "agem")
 
 
@@ -58,6 +60,9 @@ SUITES = {
     "split_mnist_1epoch": Suite("vdv2022_split_mnist", ("class",), ("naive", "ewc", "er"),
                                 ("train.iterations=null", "train.epochs=1"), (200,),
                                 (("ewc", "strategy.ewc_lambda=5000"),)),
+    # Issue 6: the complementary learning system against replay at the same memory, in bytes.
+    "cls_split_mnist": Suite("vdv2022_split_mnist", ("class",), ("cls", "er", "derpp"),
+                             buffer_sizes=(200, 500, 5120)),
 }
 # Published figures (ACC %), as issue 3 quotes them: van de Ven et al. (2022) read off their
 # plot (±2 points); Buzzega et al. (2020) Table 2, seq-MNIST class-IL, by buffer size.
@@ -70,6 +75,7 @@ PUBLISHED = {
                                        ("derpp", 200): 86, ("derpp", 500): 91,
                                        ("derpp", 5120): 95},
 }
+IMAGE_BYTES = 784  # one raw 28×28 MNIST image
 DEFAULT_LOG = ROOT / "benchmarks" / "results" / "continual_strategies.jsonl"
 DEFAULT_OUT = ROOT / "benchmarks" / "out"
 
@@ -80,7 +86,9 @@ def run_one(suite: str, scenario: str, strategy: str, buffer: int | None, seed: 
     label = strategy if buffer is None else f"{strategy}{buffer}"
     label += "".join("_" + override.rsplit(".", 1)[-1].replace("=", "") for override in extra)
     run_dir = out / suite / scenario / label / f"seed{seed}"
-    sized = [f"strategy.buffer_size={buffer}"] if buffer is not None else []
+    sized = [] if buffer is None else [
+        f"strategy.memory_bytes={buffer * IMAGE_BYTES}" if strategy == "cls"
+        else f"strategy.buffer_size={buffer}"]
     overrides = [*spec.overrides, *(o for name, o in spec.per_strategy if name == strategy), *extra]
     command = [
         sys.executable, "train.py", f"experiment={spec.experiment}", f"scenario={scenario}",
@@ -109,14 +117,15 @@ def machine() -> str:
 
 def sweep(suite: str, seeds: list[int], data_root: str, log_path: Path,
           scenarios: list[str] | None = None, strategies: list[str] | None = None,
-          out: Path = DEFAULT_OUT, extra: tuple[str, ...] = ()) -> None:
+          out: Path = DEFAULT_OUT, extra: tuple[str, ...] = (),
+          buffers: list[int] | None = None) -> None:
     spec = SUITES[suite]
     done = {_key(r) + (r["seed"],) for r in read_log(log_path)}
     settings = tuple(extra)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     for scenario in scenarios or spec.scenarios:
         for strategy in strategies or spec.strategies:
-            for buffer in spec.buffer_sizes if strategy in BUFFERED else (None,):
+            for buffer in (buffers or spec.buffer_sizes) if strategy in BUFFERED else (None,):
                 for seed in seeds:
                     if (suite, scenario, strategy, buffer, settings, seed) in done:
                         continue
@@ -198,6 +207,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--scenarios", nargs="+", help="only these of the suite's scenarios")
     parser.add_argument("--strategies", nargs="+", help="only these of the suite's strategies")
+    parser.add_argument("--buffers", type=int, nargs="+",
+                        help="only these memory sizes (stored images) of the suite's")
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
                         help="extra train.py overrides, e.g. a hyperparameter search "
                              "(use a separate --log for such runs)")
@@ -208,7 +219,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.suite:
         sweep(args.suite, args.seeds, args.data_root, args.log, args.scenarios, args.strategies,
-              extra=tuple(args.set))
+              extra=tuple(args.set), buffers=args.buffers)
     if args.compare:
         print(comparison(args.log))
     elif args.report or not args.suite:

@@ -132,3 +132,16 @@ def test_pad_images_adds_a_zero_border_and_rejects_negative_widths():
     assert torch.equal(padded.train_images[:, :, 2:-2, 2:-2], data.train_images)
     with pytest.raises(ValueError, match="benchmark.pad must be non-negative"):
         pad_images(data, -1)
+
+
+def test_random_shift_moves_each_image_whole_pixels_within_the_limit():
+    from hebbnet.data.augment import random_shift
+
+    images = torch.zeros(200, 1, 9, 9, dtype=torch.uint8)
+    images[:, 0, 4, 4] = 255
+    moved = random_shift(images, 2, torch.Generator().manual_seed(0))
+    assert moved.dtype == torch.uint8 and moved.shape == images.shape
+    where = (moved[:, 0] == 255).nonzero()[:, 1:] - 4
+    assert len(where) == 200 and where.abs().max() == 2
+    assert len({tuple(w) for w in where.tolist()}) == 25  # every shift in {-2..2}² drawn
+    assert torch.equal(random_shift(images, 0, torch.Generator()), images)

@@ -24,6 +24,7 @@ OPTIONS = {
     "er": {"buffer_size": 50},
     "agem": {"buffer_size": 50, "policy": "class_balanced"},
     "derpp": {"buffer_size": 50},
+    "cls": {"memory_bytes": 500, "sleep_steps": 10},
 }
 
 

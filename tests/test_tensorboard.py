@@ -88,3 +88,23 @@ def test_accuracy_matrix_image_colours_defined_entries_and_greys_the_rest():
     assert image.shape == (3, 8, 8)
     assert torch.allclose(image[:, 4:, :], torch.full((3, 4, 8), 0.5))
     assert not torch.allclose(image[:, 0, 0], image[:, 0, 4])  # 100 % and 0 % differ
+
+
+def test_each_sleep_gets_its_panels(tmp_path):
+    from hebbnet.config.schema import CLSConfig
+
+    cfg = quick_config(
+        train=TrainConfig(batch_size=32, iterations=20),
+        strategy=CLSConfig(memory_bytes=500, sleep_steps=5),
+        logger=LoggerConfig(name="tensorboard", progress=False),
+    )
+    result = run_experiment(cfg, tmp_path)
+    events = read_events(tmp_path / "tensorboard")
+    before = events.Scalars("sleep/acc_before/task_0")
+    after = events.Scalars("sleep/acc_after/task_0")
+    assert [e.step for e in after] == [20, 40, 60, 80, 100] == [e.step for e in before]
+    assert after[-1].value == pytest.approx(result["sleeps"][-1]["acc_after"][0])
+    assert [e.value for e in events.Scalars("sleep/replayed")] == [5 * 32] * 5
+    assert events.Scalars("sleep/bytes")[-1].value == result["strategy_bytes"] == 500
+    assert len(events.Scalars("sleep/weight_norm_change")) == 5
+    assert len(events.Scalars("sleep/episodes")) == 5

@@ -40,7 +40,7 @@ class MLPConfig:
 
 @dataclass
 class StrategyConfig:
-    name: str = "naive"  # naive | joint | ewc | online_ewc | si | lwf | er | agem | derpp
+    name: str = "naive"  # naive | joint | ewc | online_ewc | si | lwf | er | agem | derpp | cls
     # Tuned values per named experiment, applied by train.py (see hebbnet/config/published.py).
     published: Dict[str, Any] = field(default_factory=dict)
 
@@ -102,6 +102,37 @@ class DERppConfig(StrategyConfig):
 
 
 @dataclass
+class SpikingSleepConfig:
+    steps: int = 0  # 0: no spiking sleep
+    rate_scale: float = 0.5  # input firing probability per step = rate_scale · mean intensity
+    alpha_scale: float = 1.0  # layer scaling α_l = alpha_scale · λ_{l−1} / λ_l
+    thresholds: List[float] = field(default_factory=lambda: [1.0])  # β per layer
+    decay: float = 0.999
+    inc: float = 1e-3
+    dec: float = 1e-4
+    w0: float = 1e-3
+
+
+@dataclass
+class CLSConfig(StrategyConfig):
+    name: str = "cls"
+    memory_bytes: int = 156_800  # the hippocampus's budget (200 raw 28×28 images)
+    pixel_bits: int = 1  # 1 | 2 | 4 | 8 bits per stored pixel
+    wake_replay: bool = True  # replay hippocampal episodes beside every wake batch
+    sleep_steps: int = 500  # NREM replay steps per sleep
+    sleep_lr: Optional[float] = None  # null: train.lr
+    sleep_batch_size: Optional[int] = None  # null: train.batch_size
+    downscaling: float = 1.0  # 0 (none) … 1 (units above the median norm brought to it)
+    downscale_layers: str = "output"  # output | all
+    sleep_every: Optional[int] = None  # null: sleep after every task; N: every N wake steps
+    replay_shift: int = 2  # replayed episodes moved by up to this many pixels
+    code_size: int = 2000  # dentate-gyrus expansion
+    code_active: int = 50  # its k winners
+    # Unsupervised sleep (Tadros et al. 2022): the cortex run as spiking units on noise.
+    spiking_sleep: SpikingSleepConfig = field(default_factory=SpikingSleepConfig)
+
+
+@dataclass
 class TrainConfig:
     optimizer: str = "adam"  # adam | sgd
     lr: float = 1e-3
@@ -147,4 +178,5 @@ STRATEGY_SCHEMAS = {
     "er": ERConfig,
     "agem": AGEMConfig,
     "derpp": DERppConfig,
+    "cls": CLSConfig,
 }

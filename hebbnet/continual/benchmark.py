@@ -19,29 +19,7 @@ from dataclasses import dataclass, replace
 import torch
 import torch.nn.functional as F
 
-from hebbnet.data import ImageDataset
-
-
-@dataclass(frozen=True)
-class TensorSet:
-    """Images (uint8), labels and the task id of every sample."""
-
-    x: torch.Tensor
-    y: torch.Tensor
-    t: torch.Tensor
-
-    def __len__(self) -> int:
-        return len(self.y)
-
-    def to(self, device: torch.device | str) -> TensorSet:
-        return TensorSet(self.x.to(device), self.y.to(device), self.t.to(device))
-
-    def select(self, index: torch.Tensor | slice) -> TensorSet:
-        return TensorSet(self.x[index], self.y[index], self.t[index])
-
-    @staticmethod
-    def concat(sets: list[TensorSet]) -> TensorSet:
-        return TensorSet(*(torch.cat([getattr(s, f) for s in sets]) for f in ("x", "y", "t")))
+from hebbnet.data import ImageDataset, TensorSet
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,7 @@ class RunState:
     train_seconds: float = 0.0
     train_samples: int = 0
     strategy_bytes: int = 0  # what the strategy keeps beyond the model, after the last task
+    sleeps: list[dict] = field(default_factory=list)  # each sleep: accuracies before/after, …
 
 
 @dataclass
@@ -129,17 +130,32 @@ def _train_task(cfg: Config, parts: _Parts, state: RunState, task: int, logger) 
         final=task == len(parts.experiences) - 1,
     )
     monitor.close()
-    row = accuracy_row(parts.model, parts.experiences, parts.scenario, cfg.train.eval_batch_size)
-    state.rows.append(row)
-    state.next_task = task + 1
     state.global_step += stats.steps
     state.train_seconds += stats.seconds
     state.train_samples += stats.samples
+    if getattr(parts.strategy, "sleeps_after_experience", False):
+        _sleep(cfg, parts, state, task, logger)
+    row = accuracy_row(parts.model, parts.experiences, parts.scenario, cfg.train.eval_batch_size)
+    state.rows.append(row)
+    state.next_task = task + 1
     state.strategy_bytes = parts.strategy.memory_bytes()
     R = _padded_matrix(state.rows, parts.benchmark.n_tasks)
     logger.task_end(task, R, parts.model, state.global_step)
     logger.scalar("memory/strategy_bytes", state.strategy_bytes, state.global_step)
     log.info("task %d: %s", task, " ".join(f"{a:.3f}" for a in row[: task + 1]))
+
+
+def _sleep(cfg: Config, parts: _Parts, state: RunState, task: int, logger) -> None:
+    """Sleep as its own phase after ``task``: the accuracy on every task seen, measured right
+    before and right after, shows what sleep itself did."""
+    seen = parts.experiences[: task + 1]
+    before = accuracy_row(parts.model, seen, parts.scenario, cfg.train.eval_batch_size)
+    report = asdict(parts.strategy.sleep(task))
+    after = accuracy_row(parts.model, seen, parts.scenario, cfg.train.eval_batch_size)
+    state.sleeps.append({"after_task": task, "acc_before": before, "acc_after": after, **report})
+    logger.sleep(task, before, after, report, state.global_step)
+    log.info("sleep after task %d: %s -> %s", task, " ".join(f"{a:.3f}" for a in before),
+             " ".join(f"{a:.3f}" for a in after))
 
 
 class _TaskMonitor:
@@ -249,5 +265,6 @@ def _metrics(cfg: Config, benchmark_name: str, state: RunState, seconds: float) 
         "train_samples": state.train_samples,
         "train_samples_per_s": state.train_samples / max(state.train_seconds, 1e-9),
         "strategy_bytes": state.strategy_bytes,
+        "sleeps": state.sleeps,
         "run_seconds": seconds,
     }

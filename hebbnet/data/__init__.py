@@ -2,12 +2,14 @@
 
 from hebbnet.data.datasets import DATASETS, ImageDataset, load_dataset, pad_images, to_float
 from hebbnet.data.idx import DataFileError, read_idx, write_idx
+from hebbnet.data.samples import TensorSet
 
 __all__ = [
     "DATASETS",
     "DataFileError",
     "ImageDataset",
     "load_dataset",
+    "TensorSet",
     "pad_images",
     "read_idx",
     "to_float",

@@ -25,6 +25,10 @@ class NullLogger:
     def task_end(self, task: int, R: np.ndarray, model: nn.Module, step: int) -> None:
         pass
 
+    def sleep(self, task: int, before: list[float], after: list[float], report: dict,
+              step: int) -> None:
+        pass
+
     def receptive_fields(self, tag: str, weight: torch.Tensor, image_shape: tuple[int, int, int],
                          step: int, columns: int = 10) -> None:
         pass
@@ -73,6 +77,15 @@ class TensorBoardLogger(NullLogger):
         self.writer.add_histogram_raw(tag, low, high, values.numel(), float(values.sum()),
                                       float(values.square().sum()), edges.tolist(),
                                       counts.tolist(), step)
+
+    def sleep(self, task: int, before: list[float], after: list[float], report: dict,
+              step: int) -> None:
+        """Per sleep: each task's accuracy right before and after, and what sleep did."""
+        for j, (a, b) in enumerate(zip(before, after)):
+            self.writer.add_scalar(f"sleep/acc_before/task_{j}", a, step)
+            self.writer.add_scalar(f"sleep/acc_after/task_{j}", b, step)
+        for name, value in report.items():
+            self.writer.add_scalar(f"sleep/{name}", value, step)
 
     def receptive_fields(self, tag: str, weight: torch.Tensor, image_shape: tuple[int, int, int],
                          step: int, columns: int = 10) -> None:

@@ -9,6 +9,7 @@ from hebbnet.continual.strategies.base import (
     steps_per_task,
 )
 from hebbnet.continual.strategies.agem import AGEM
+from hebbnet.continual.strategies.cls import ComplementaryLearningSystem
 from hebbnet.continual.strategies.derpp import DERpp
 from hebbnet.continual.strategies.ewc import EWC
 from hebbnet.continual.strategies.joint import Joint
@@ -27,10 +28,12 @@ STRATEGIES: dict[str, type[Strategy]] = {
     "er": ExperienceReplay,
     "agem": AGEM,
     "derpp": DERpp,
+    "cls": ComplementaryLearningSystem,
 }
 
 __all__ = [
     "AGEM",
+    "ComplementaryLearningSystem",
     "DERpp",
     "EWC",
     "ExperienceReplay",

@@ -1,0 +1,92 @@
+"""Unsupervised sleep in the spirit of Tadros et al. (2022), "Sleep-like unsupervised replay
+reduces catastrophic forgetting in artificial neural networks" (Sleep Replay Consolidation).
+
+The cortex's linear layers are run as a network of non-leaky-ish integrate-and-fire units with
+the same weights (biases left out), driven by Poisson noise whose rates follow the average
+input seen so far, and each synapse changes by a local, unsupervised rule. For layer l, with
+presynaptic spikes s_{l−1}(t) ∈ {0, 1}:
+
+.. math::
+
+    v_l(t) = \\delta\\, v_l(t-1) + \\alpha_l\\, W_l\\, s_{l-1}(t), \\qquad
+    s_l(t) = [v_l(t) \\ge \\beta_l], \\quad v_l \\leftarrow 0 \\text{ where } s_l = 1
+
+    \\Delta W_{ji} = s_{l,j}\\,\\bigl(\\text{inc}\\; s_{l-1,i} - \\text{dec}\\,(1 - s_{l-1,i})\\bigr)\\,
+                      \\sigma(W_{ji}), \\qquad \\sigma(w) = 2\\,\\bigl(1 - \\operatorname{sigmoid}(w / w_0)\\bigr)
+
+so a unit that fires strengthens its synapses from inputs that fired with it and weakens those
+from inputs that stayed silent, weak synapses changing most (σ → 2 for w ≪ 0, → 0 for w ≫ w_0).
+α_l rescales each layer so that its largest activation on the data is 1 (Diehl et al.'s 2015
+data-based normalisation) times ``alpha_scale``; β_l are the firing thresholds. Inputs fire
+with probability min(1, rate_scale · x̄) per step, x̄ the mean input intensity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class SpikingSleepParameters:
+    steps: int = 3000
+    rate_scale: float = 0.5  # input firing probability per step = rate_scale · mean intensity
+    alpha_scale: float = 1.0
+    thresholds: tuple[float, ...] = (1.0,)  # β per layer (the last value repeats)
+    decay: float = 0.999  # δ, membrane retention per step
+    inc: float = 1e-3
+    dec: float = 1e-4
+    w0: float = 1e-3  # scale of the weight dependence σ
+
+    def __post_init__(self):
+        if self.steps < 0 or not 0 < self.decay <= 1 or self.inc < 0 or self.dec < 0:
+            raise ValueError(f"Invalid spiking-sleep parameters: {self}.")
+
+
+@torch.no_grad()
+def layer_scales(layers: list[nn.Linear], inputs: torch.Tensor) -> list[float]:
+    """α_l / alpha_scale: λ_{l−1} / λ_l with λ_l the largest ReLU activation of layer l on
+    ``inputs`` (λ_0 the largest input), so each layer's normalised activity peaks at 1."""
+    activity, previous, scales = inputs.flatten(1), float(inputs.max()), []
+    for layer in layers:
+        activity = torch.relu(activity @ layer.weight.T)
+        peak = max(float(activity.max()), 1e-12)
+        scales.append(previous / peak)
+        previous = peak
+    return scales
+
+
+@torch.no_grad()
+def spiking_sleep(layers: list[nn.Linear], mean_input: torch.Tensor, scales: list[float],
+                  params: SpikingSleepParameters, generator: torch.Generator) -> list[int]:
+    """Run the sleep above on ``layers`` (changed in place); returns each layer's spike count."""
+    device = layers[0].weight.device
+    rates = (params.rate_scale * mean_input.flatten().to(device)).clamp(0, 1)
+    membranes = [torch.zeros(layer.out_features, device=device) for layer in layers]
+    thresholds = [params.thresholds[min(l, len(params.thresholds) - 1)]
+                  for l in range(len(layers))]
+    counts = [0] * len(layers)
+    for _ in range(params.steps):
+        uniform = torch.rand(rates.shape, generator=generator).to(device)
+        spikes = (uniform < rates).float()
+        for l, layer in enumerate(layers):
+            v = membranes[l].mul_(params.decay).add_(layer.weight @ spikes,
+                                                     alpha=params.alpha_scale * scales[l])
+            fired = v >= thresholds[l]
+            v.masked_fill_(fired, 0.0)
+            if fired.any():
+                _plasticity(layer.weight, fired.nonzero().squeeze(1), spikes, params)
+                counts[l] += int(fired.sum())
+            spikes = fired.float()
+    return counts
+
+
+def _plasticity(weight: torch.Tensor, post: torch.Tensor, pre: torch.Tensor,
+                params: SpikingSleepParameters) -> None:
+    """ΔW of the rows of the units that fired (see the module docstring)."""
+    rows = weight[post]
+    dependence = 2 * (1 - torch.sigmoid(rows / params.w0))
+    change = (params.inc * pre - params.dec * (1 - pre)) * dependence
+    weight[post] = rows + change

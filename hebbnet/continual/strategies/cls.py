@@ -1,0 +1,173 @@
+"""The complementary learning system (McClelland, McNaughton & O'Reilly 1995): a fast
+hippocampal store and a slow cortex, consolidated by sleep.
+
+Two phases, both read top to bottom here:
+
+* **wake** (:meth:`ComplementaryLearningSystem.train_experience`) — the cortex (the model)
+  learns each batch by gradient descent, interleaved with episodes the hippocampus replays
+  (weighted as van de Ven et al.'s replay: 1/k for the current batch on the k-th task, the rest
+  for replay), and the hippocampus encodes each sample of the stream the first time it comes by
+  (:class:`hebbnet.cls.Hippocampus`).
+* **sleep** (:meth:`ComplementaryLearningSystem.sleep`) — NREM-like replay: ``sleep_steps``
+  steps of learning on hippocampal episodes alone, all classes in equal shares, old and recent
+  interleaved, with a fresh optimiser at ``sleep_lr``; then synaptic downscaling
+  (:func:`hebbnet.cls.sleep.downscale`).
+
+Sleep comes after every experience (the runner calls it, measuring accuracy right before and
+after), or — ``sleep_every=N``, for streams whose task boundaries nobody announces — every N
+wake steps, from inside the wake loop. ``memory_bytes`` is the hippocampus's budget: all it
+holds (packed pixels, labels, task ids) stays within it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, is_dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from hebbnet.cls.hippocampus import Hippocampus
+from hebbnet.cls.sleep import downscale
+from hebbnet.cls.spiking_sleep import SpikingSleepParameters, layer_scales, spiking_sleep
+from hebbnet.continual.benchmark import Experience, TensorSet
+from hebbnet.continual.scenario import mask_logits
+from hebbnet.continual.strategies.base import OPTIMIZERS, StepMonitor, Strategy, TrainStats
+from hebbnet.data import to_float
+from hebbnet.data.augment import random_shift
+
+
+@dataclass(frozen=True)
+class SleepReport:
+    replayed: int  # episodes replayed into the cortex
+    weight_norm_change: float  # relative change of the downscaled layers' norm
+    spikes: int  # spikes in the cortex during spiking sleep
+    episodes: int  # episodes the hippocampus holds
+    bytes: int  # bytes it holds
+
+
+class ComplementaryLearningSystem(Strategy):
+    def __init__(self, model, scenario, schedule, generator, memory_bytes: int = 156_800,
+                 pixel_bits: int = 1, wake_replay: bool = True, sleep_steps: int = 500,
+                 sleep_lr: float | None = None, sleep_batch_size: int | None = None,
+                 downscaling: float = 1.0, downscale_layers: str = "output",
+                 sleep_every: int | None = None, replay_shift: int = 2, code_size: int = 2000,
+                 code_active: int = 50, spiking_sleep=None):
+        super().__init__(model, scenario, schedule, generator)
+        if sleep_steps < 0 or replay_shift < 0 or (sleep_every is not None and sleep_every <= 0):
+            raise ValueError("strategy.sleep_steps and strategy.replay_shift must be >= 0 and "
+                             "strategy.sleep_every positive or null; got "
+                             f"{sleep_steps}, {replay_shift}, {sleep_every}.")
+        self.hippocampus = Hippocampus(memory_bytes, pixel_bits, code_size, code_active,
+                                       seed=int(torch.randint(2**31, (1,), generator=generator)))
+        self._to_encode = 0  # samples of the current stream's first pass not yet encoded
+        self.wake_replay, self.sleep_steps = wake_replay, sleep_steps
+        self.sleep_lr = sleep_lr or schedule.lr
+        self.sleep_batch_size = sleep_batch_size or schedule.batch_size
+        self.downscaling, self.downscale_layers = downscaling, downscale_layers
+        self.sleep_every, self.replay_shift = sleep_every, replay_shift
+        options = asdict(spiking_sleep) if is_dataclass(spiking_sleep) else dict(spiking_sleep or {})
+        self.spiking = SpikingSleepParameters(**{
+            k: tuple(v) if k == "thresholds" else v for k, v in options.items()})
+        self.input_sum, self.inputs_seen = None, 0  # the average input drives spiking sleep
+        self.wake_steps = 0  # over the whole run: the clock of task-free sleep
+
+    @property
+    def sleeps_after_experience(self) -> bool:
+        return self.sleep_every is None
+
+    def train_experience(self, experience: Experience, seen: Sequence[Experience],
+                         monitor: StepMonitor | None = None, final: bool = False) -> TrainStats:
+        """Wake: learn the stream of ``experience`` with replay, the hippocampus encoding the
+        stream's first pass over the data (each sample once); task-free sleep on its clock."""
+        self._to_encode = len(experience.train)
+
+        def wake_clock(step: int, steps: int, loss: float) -> None:
+            self.wake_steps += 1
+            if self.sleep_every and self.wake_steps % self.sleep_every == 0:
+                self.sleep(experience.task_id)
+                self.model.train()
+            if monitor is not None:
+                monitor(step, steps, loss)
+
+        return super().train_experience(experience, seen, wake_clock, final)
+
+    def batch_loss(self, batch: TensorSet, task: int) -> torch.Tensor:
+        loss = super().batch_loss(batch, task)
+        if self.wake_replay and len(self.hippocampus):
+            replay = self.hippocampus.sample(len(batch), self.generator).to(batch.x.device)
+            current_share = 1 / (task + 1)
+            loss = current_share * loss + (1 - current_share) * self._replay_loss(replay, task)
+        if self._to_encode > 0:
+            new = batch.select(slice(0, self._to_encode))
+            self.hippocampus.store(new, self.generator)
+            self._remember_average(new)
+            self._to_encode -= len(new)
+        return loss
+
+    def _remember_average(self, new: TensorSet) -> None:
+        total = to_float(new.x).sum(0).cpu()
+        self.input_sum = total if self.input_sum is None else self.input_sum + total
+        self.inputs_seen += len(new)
+
+    def sleep(self, task: int) -> SleepReport:
+        """NREM replay of hippocampal episodes into the cortex, then downscaling, then (if
+        ``spiking_sleep.steps``) unsupervised spiking sleep on noise."""
+        replayed = self._nrem_replay(task)
+        change = 0.0
+        if self.downscaling > 0:
+            units = self.scenario.seen_units[task] if self.scenario.kind == "class" else None
+            change = downscale(self.model, self.downscaling, self.downscale_layers, units)
+        spikes = self._spiking_sleep() if self.spiking.steps else 0
+        return SleepReport(replayed, change, spikes, len(self.hippocampus),
+                           self.hippocampus.nbytes)
+
+    def _nrem_replay(self, task: int) -> int:
+        """``sleep_steps`` steps of learning on hippocampal episodes alone."""
+        replayed = 0
+        if len(self.hippocampus) and self.sleep_steps:
+            device = next(self.model.parameters()).device
+            optimizer = OPTIMIZERS[self.schedule.optimizer](self.model.parameters(),
+                                                            lr=self.sleep_lr)
+            self.model.train()
+            for _ in range(self.sleep_steps):
+                replay = self.hippocampus.sample(self.sleep_batch_size, self.generator)
+                loss = self._replay_loss(replay.to(device), task)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                replayed += len(replay)
+        return replayed
+
+    def _spiking_sleep(self) -> int:
+        """Tadros et al.'s unsupervised sleep on the cortex's linear layers; returns spikes."""
+        layers = [m for m in self.model.modules() if isinstance(m, nn.Linear)]
+        mean = self.input_sum / max(self.inputs_seen, 1)
+        episodes = self.hippocampus.episodes() if len(self.hippocampus) else None
+        reference = to_float(episodes.x) if episodes is not None else mean.unsqueeze(0)
+        scales = layer_scales(layers, reference.to(layers[0].weight.device))
+        return sum(spiking_sleep(layers, mean, scales, self.spiking, self.generator))
+
+    def _replay_loss(self, replay: TensorSet, task: int) -> torch.Tensor:
+        """Cross-entropy on replayed episodes, each moved by up to ``replay_shift`` pixels (a
+        recollection is not a copy), masked as its own task requires."""
+        logits = self.model(to_float(random_shift(replay.x, self.replay_shift, self.generator)))
+        return F.cross_entropy(mask_logits(logits, self.scenario.train_mask(task, replay.t)),
+                               replay.y)
+
+    def memory_bytes(self) -> int:
+        """The hippocampus, and the average input (float32 per pixel) when spiking sleep uses it."""
+        average = self.input_sum.nbytes if self.spiking.steps and self.input_sum is not None else 0
+        return self.hippocampus.nbytes + average
+
+    def state_dict(self) -> dict:
+        return {**super().state_dict(), "hippocampus": self.hippocampus.state_dict(),
+                "wake_steps": self.wake_steps, "input_sum": self.input_sum,
+                "inputs_seen": self.inputs_seen}
+
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
+        self.hippocampus.load_state_dict(state["hippocampus"])
+        self.wake_steps = state["wake_steps"]
+        self.input_sum, self.inputs_seen = state["input_sum"], state["inputs_seen"]
