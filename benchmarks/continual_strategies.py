@@ -11,6 +11,8 @@ they finish, so an interrupted sweep continues where it stopped; ``--report`` pr
     python benchmarks/continual_strategies.py --suite split_mnist_1epoch --seeds 1 2 3
     python benchmarks/continual_strategies.py --suite cls_split_mnist --seeds 1 2 3 4 5 \
         --log benchmarks/results/cls_split_mnist.jsonl
+    python benchmarks/continual_strategies.py --suite cls_der2020_split_mnist --seeds 1 2 3 4 5 \
+        --log benchmarks/results/cls_split_mnist.jsonl
     python benchmarks/continual_strategies.py --report
 
 A hyperparameter search goes to its own log, one value per call:
@@ -63,6 +65,9 @@ SUITES = {
     # Issue 6: the complementary learning system against replay at the same memory, in bytes.
     "cls_split_mnist": Suite("vdv2022_split_mnist", ("class",), ("cls", "er", "derpp"),
                              buffer_sizes=(200, 500, 5120)),
+    # The same in Mammoth's protocol (one epoch, batch 10, SGD), where CLS-ER and DER++ report.
+    "cls_der2020_split_mnist": Suite("der2020_split_mnist", ("class",), ("cls",),
+                                     buffer_sizes=(200, 500, 5120)),
 }
 # Published figures (ACC %), as issue 3 quotes them: van de Ven et al. (2022) read off their
 # plot (±2 points); Buzzega et al. (2020) Table 2, seq-MNIST class-IL, by buffer size.

@@ -177,3 +177,16 @@ def test_layer_scales_bring_each_layers_peak_activity_to_one():
     for layer, scale in zip(layers, layer_scales(layers, inputs)):
         activity = torch.relu(activity @ layer.weight.detach().T) * scale
         assert float(activity.max()) == pytest.approx(1.0, rel=1e-5)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"downscaling": 1.5}, r"strength must be in \[0, 1\]"),
+    ({"downscale_layers": "hidden"}, "Unknown downscaling layers 'hidden'; valid: output, all"),
+    ({"sleep_every": 0}, "sleep_every positive or null"),
+    ({"sleep_batch_size": 0}, "sleep_batch_size positive"),
+    ({"pixel_bits": 3}, "pixel_bits must be one of"),
+])
+def test_bad_cls_settings_fail_before_any_training(options, message, tmp_path):
+    with pytest.raises(ValueError, match=message):
+        run_experiment(quick_config(strategy=cls_config(**options)), tmp_path)
+    assert not (tmp_path / "checkpoint.pt").exists()

@@ -95,7 +95,7 @@ def test_each_sleep_gets_its_panels(tmp_path):
 
     cfg = quick_config(
         train=TrainConfig(batch_size=32, iterations=20),
-        strategy=CLSConfig(memory_bytes=500, sleep_steps=5),
+        strategy=CLSConfig(memory_bytes=500, sleep_steps=5, sleep_batch_size=32),
         logger=LoggerConfig(name="tensorboard", progress=False),
     )
     result = run_experiment(cfg, tmp_path)

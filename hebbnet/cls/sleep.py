@@ -21,15 +21,19 @@ from torch import nn
 LAYERS = ("output", "all")
 
 
+def check_downscaling(strength: float, layers: str) -> None:
+    if not 0 <= strength <= 1:
+        raise ValueError(f"Downscaling strength must be in [0, 1], got {strength}.")
+    if layers not in LAYERS:
+        raise ValueError(f"Unknown downscaling layers {layers!r}; valid: {', '.join(LAYERS)}.")
+
+
 @torch.no_grad()
 def downscale(model: nn.Module, strength: float, layers: str = "output",
               output_units: torch.Tensor | None = None) -> float:
     """Scale ``model``'s linear layers (the last one, or ``all``) as above; returns the
     relative change of their total weight norm, (‖W‖ after − before) / before."""
-    if not 0 <= strength <= 1:
-        raise ValueError(f"Downscaling strength must be in [0, 1], got {strength}.")
-    if layers not in LAYERS:
-        raise ValueError(f"Unknown downscaling layers {layers!r}; valid: {', '.join(LAYERS)}.")
+    check_downscaling(strength, layers)
     linear = [m for m in model.modules() if isinstance(m, nn.Linear)]
     chosen = linear[-1:] if layers == "output" else linear
     before = after = 0.0

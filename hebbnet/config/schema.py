@@ -121,7 +121,7 @@ class CLSConfig(StrategyConfig):
     wake_replay: bool = True  # replay hippocampal episodes beside every wake batch
     sleep_steps: int = 500  # NREM replay steps per sleep
     sleep_lr: Optional[float] = None  # null: train.lr
-    sleep_batch_size: Optional[int] = None  # null: train.batch_size
+    sleep_batch_size: int = 128  # episodes per sleep replay step (its own, not train.batch_size)
     downscaling: float = 1.0  # 0 (none) … 1 (units above the median norm brought to it)
     downscale_layers: str = "output"  # output | all
     sleep_every: Optional[int] = None  # null: sleep after every task; N: every N wake steps

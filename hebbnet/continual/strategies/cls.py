@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from hebbnet.cls.hippocampus import Hippocampus
-from hebbnet.cls.sleep import downscale
+from hebbnet.cls.sleep import check_downscaling, downscale
 from hebbnet.cls.spiking_sleep import SpikingSleepParameters, layer_scales, spiking_sleep
 from hebbnet.continual.benchmark import Experience, TensorSet
 from hebbnet.continual.scenario import mask_logits
@@ -44,27 +44,30 @@ class SleepReport:
     weight_norm_change: float  # relative change of the downscaled layers' norm
     spikes: int  # spikes in the cortex during spiking sleep
     episodes: int  # episodes the hippocampus holds
-    bytes: int  # bytes it holds
+    bytes: int  # memory beyond the model (the hippocampus, the average input if used)
 
 
 class ComplementaryLearningSystem(Strategy):
     def __init__(self, model, scenario, schedule, generator, memory_bytes: int = 156_800,
                  pixel_bits: int = 1, wake_replay: bool = True, sleep_steps: int = 500,
-                 sleep_lr: float | None = None, sleep_batch_size: int | None = None,
+                 sleep_lr: float | None = None, sleep_batch_size: int = 128,
                  downscaling: float = 1.0, downscale_layers: str = "output",
                  sleep_every: int | None = None, replay_shift: int = 2, code_size: int = 2000,
                  code_active: int = 50, spiking_sleep=None):
         super().__init__(model, scenario, schedule, generator)
-        if sleep_steps < 0 or replay_shift < 0 or (sleep_every is not None and sleep_every <= 0):
-            raise ValueError("strategy.sleep_steps and strategy.replay_shift must be >= 0 and "
-                             "strategy.sleep_every positive or null; got "
-                             f"{sleep_steps}, {replay_shift}, {sleep_every}.")
+        if (sleep_steps < 0 or replay_shift < 0 or sleep_batch_size <= 0
+                or (sleep_every is not None and sleep_every <= 0)):
+            raise ValueError("strategy.sleep_steps and strategy.replay_shift must be >= 0, "
+                             "strategy.sleep_batch_size positive and strategy.sleep_every "
+                             f"positive or null; got {sleep_steps}, {replay_shift}, "
+                             f"{sleep_batch_size}, {sleep_every}.")
+        check_downscaling(downscaling, downscale_layers)
         self.hippocampus = Hippocampus(memory_bytes, pixel_bits, code_size, code_active,
                                        seed=int(torch.randint(2**31, (1,), generator=generator)))
         self._to_encode = 0  # samples of the current stream's first pass not yet encoded
         self.wake_replay, self.sleep_steps = wake_replay, sleep_steps
         self.sleep_lr = sleep_lr or schedule.lr
-        self.sleep_batch_size = sleep_batch_size or schedule.batch_size
+        self.sleep_batch_size = sleep_batch_size
         self.downscaling, self.downscale_layers = downscaling, downscale_layers
         self.sleep_every, self.replay_shift = sleep_every, replay_shift
         options = asdict(spiking_sleep) if is_dataclass(spiking_sleep) else dict(spiking_sleep or {})
@@ -120,8 +123,7 @@ class ComplementaryLearningSystem(Strategy):
             units = self.scenario.seen_units[task] if self.scenario.kind == "class" else None
             change = downscale(self.model, self.downscaling, self.downscale_layers, units)
         spikes = self._spiking_sleep() if self.spiking.steps else 0
-        return SleepReport(replayed, change, spikes, len(self.hippocampus),
-                           self.hippocampus.nbytes)
+        return SleepReport(replayed, change, spikes, len(self.hippocampus), self.memory_bytes())
 
     def _nrem_replay(self, task: int) -> int:
         """``sleep_steps`` steps of learning on hippocampal episodes alone."""
