@@ -185,6 +185,28 @@ def report(log_path: Path) -> str:
     return "\n".join(lines)
 
 
+def sleep_report(log_path: Path) -> str:
+    """For runs that sleep: accuracy (%) right before → right after each sleep, on the older
+    tasks (mean over them) and on the newest, mean ± std over seeds."""
+    groups: dict[tuple, list[dict]] = {}
+    for record in read_log(log_path):
+        if record.get("sleeps"):
+            groups.setdefault(_key(record), []).append(record)
+    lines = ["| setting | sleep after task | older tasks before → after | newest task before → after |",
+             "|---|---|---|---|"]
+    for (suite, _, strategy, buffer, settings), records in sorted(groups.items(), key=str):
+        name = " ".join((suite, strategy, str(buffer or ""), *settings))
+        for k in range(len(records[0]["sleeps"])):
+            sleeps = [r["sleeps"][k] for r in records]
+            older = (lambda key: [statistics.mean(s[key][:-1]) for s in sleeps]) if k else None
+            newest = lambda key: [s[key][-1] for s in sleeps]
+            old_text = (f"{mean_std(older('acc_before'), 100, 1)} → "
+                        f"{mean_std(older('acc_after'), 100, 1)}") if older else "—"
+            lines.append(f"| {name} | {k} | {old_text} | {mean_std(newest('acc_before'), 100, 1)}"
+                         f" → {mean_std(newest('acc_after'), 100, 1)} |")
+    return "\n".join(lines)
+
+
 def comparison(log_path: Path) -> str:
     """Ours beside the published figure, for every setting that has one."""
     groups: dict[tuple, list[float]] = {}
@@ -221,11 +243,15 @@ def main() -> None:
     parser.add_argument("--log", type=Path, default=DEFAULT_LOG)
     parser.add_argument("--report", action="store_true", help="print the table of logged runs")
     parser.add_argument("--compare", action="store_true", help="ours beside published figures")
+    parser.add_argument("--sleeps", action="store_true",
+                        help="accuracy right before and after each sleep (runs that sleep)")
     args = parser.parse_args()
     if args.suite:
         sweep(args.suite, args.seeds, args.data_root, args.log, args.scenarios, args.strategies,
               extra=tuple(args.set), buffers=args.buffers)
-    if args.compare:
+    if args.sleeps:
+        print(sleep_report(args.log))
+    elif args.compare:
         print(comparison(args.log))
     elif args.report or not args.suite:
         print(report(args.log))
