@@ -1,9 +1,10 @@
 """One continual-learning run: train task by task, fill the accuracy matrix, checkpoint, log.
 
 The loop, in order: build the benchmark, scenario, model and strategy from the config;
-measure the random-init accuracies (FWT needs them); then for each task train, evaluate every
-task, log, and checkpoint. A run resumed from its checkpoint repeats nothing and ends with the
-same accuracy matrix, bit for bit, as one never interrupted.
+measure the random-init accuracies (FWT needs them); then for each task train, sleep (for a
+strategy that sleeps after each task, with every seen task's accuracy measured right before and
+after), evaluate every task, log, and checkpoint. A run resumed from its checkpoint repeats
+nothing and ends with the same accuracy matrix, bit for bit, as one never interrupted.
 """
 
 from __future__ import annotations
