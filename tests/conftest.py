@@ -76,3 +76,17 @@ def crash_during_task(monkeypatch, task: int, step: int, error: type[BaseExcepti
         return original(self, experience, seen, monitor_then_crash, final)
 
     monkeypatch.setattr(Strategy, "train_experience", train_experience)
+
+
+def killed_and_resumed(cfg: Config, run_dir: Path, monkeypatch, task: int = 2,
+                       step: int = 5) -> dict:
+    """Run ``cfg`` in ``run_dir`` until it is killed at ``step`` of ``task``, then resume it
+    there; returns the resumed run's metrics. Undoes every patch of ``monkeypatch``."""
+    from hebbnet.continual import run_experiment
+
+    crash_during_task(monkeypatch, task=task, step=step, error=KeyboardInterrupt)
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(cfg, run_dir)
+    monkeypatch.undo()
+    cfg.resume = True
+    return run_experiment(cfg, run_dir)

@@ -15,7 +15,7 @@ from hebbnet.continual import run_experiment
 from hebbnet.continual.benchmark import TensorSet
 from hebbnet.continual.strategies import ComplementaryLearningSystem
 
-from conftest import crash_during_task, quick_config
+from conftest import killed_and_resumed, quick_config
 
 
 def labelled(images: torch.Tensor, label: int, task: int = 0) -> TensorSet:
@@ -143,12 +143,7 @@ def test_task_free_sleep_runs_on_the_wake_clock_and_resumes(tmp_path, monkeypatc
                         lambda self, task: calls.append(self.wake_steps) or sleep(self, task))
     straight = run_experiment(cfg, tmp_path / "straight")
     assert calls == [10, 20, 30, 40, 50, 60] and straight["sleeps"] == []
-    crash_during_task(monkeypatch, task=2, step=5, error=KeyboardInterrupt)
-    with pytest.raises(KeyboardInterrupt):
-        run_experiment(cfg, tmp_path / "resumed")
-    monkeypatch.undo()
-    cfg.resume = True
-    resumed = run_experiment(cfg, tmp_path / "resumed")
+    resumed = killed_and_resumed(cfg, tmp_path / "resumed", monkeypatch)
     assert resumed["acc_matrix"] == straight["acc_matrix"]
 
 

@@ -13,7 +13,7 @@ from hebbnet.config.schema import STRATEGY_SCHEMAS
 from hebbnet.config.store import register_configs
 from hebbnet.continual import run_experiment
 
-from conftest import REPO, crash_during_task, quick_config, write_fake_mnist
+from conftest import REPO, killed_and_resumed, quick_config, write_fake_mnist
 from test_cli import FAST, train
 
 OPTIONS = {
@@ -37,12 +37,7 @@ def test_strategy_runs_reports_memory_and_resumes_bit_for_bit(name, tmp_path, mo
     cfg = quick_config(strategy=strategy_config(name), train=TrainConfig(batch_size=16, iterations=12))
     straight = run_experiment(cfg, tmp_path / "straight")
     assert straight["strategy_bytes"] > 0
-    crash_during_task(monkeypatch, task=2, step=5, error=KeyboardInterrupt)
-    with pytest.raises(KeyboardInterrupt):
-        run_experiment(cfg, tmp_path / "resumed")
-    monkeypatch.undo()
-    cfg.resume = True
-    resumed = run_experiment(cfg, tmp_path / "resumed")
+    resumed = killed_and_resumed(cfg, tmp_path / "resumed", monkeypatch)
     assert resumed["acc_matrix"] == straight["acc_matrix"]
     assert resumed["strategy_bytes"] == straight["strategy_bytes"]
 
