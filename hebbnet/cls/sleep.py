@@ -8,9 +8,10 @@ each unit's incoming weight vector w_j (and its bias) is scaled by
           \\qquad \\tau = \\operatorname{median}_k \\lVert w_k \\rVert
 
 so units that grew above the layer's median norm are brought down toward it and the others are
-left alone (in the output layer, only the units in use — ``output_units`` — take part); ``strength`` 1 brings them to the median, 0 does nothing. In a class-incremental
-output layer the units of the newest classes are the ones that grew (the recency bias), so
-downscaling there acts like Zhao et al.'s (2020) weight aligning.
+left alone (in the output layer, only the units in use — ``output_units`` — take part);
+``strength`` 1 brings them to the median, 0 does nothing. In a class-incremental output layer
+the units of the newest classes are the ones that grew (the recency bias), so downscaling there
+acts like Zhao et al.'s (2020) weight aligning.
 """
 
 from __future__ import annotations

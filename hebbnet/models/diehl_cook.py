@@ -79,6 +79,12 @@ class DiehlCookParameters:
         if self.rule not in ("triplet", "pair"):
             raise ValueError(f"Unknown rule {self.rule!r}; valid: triplet, pair.")
 
+    def decays(self) -> dict[str, float]:
+        """Per-step retention exp(−dt/τ) of the membrane, θ and the three traces."""
+        return {name: math.exp(-self.dt / tau) for name, tau in (
+            ("mem", self.tau_mem), ("theta", self.tau_theta), ("pre", self.tau_pre),
+            ("post1", self.tau_post1), ("post2", self.tau_post2))}
+
 
 class DiehlCook2015(nn.Module):
     """``forward(images)`` presents a batch of images (B, n_inputs) in [0, 1] and returns each
@@ -171,9 +177,7 @@ class _PresentationState:
         self.pre_trace = weight.new_zeros(batch, net.n_inputs)
         self.post1 = weight.new_zeros(batch, p.n_neurons)
         self.post2 = weight.new_zeros(batch, p.n_neurons)
-        self.decay = {name: math.exp(-p.dt / tau) for name, tau in (
-            ("mem", p.tau_mem), ("theta", p.tau_theta), ("pre", p.tau_pre),
-            ("post1", p.tau_post1), ("post2", p.tau_post2))}
+        self.decay = p.decays()
 
     def step(self, t: int, drive: torch.Tensor, lottery: torch.Tensor):
         """Relax, integrate (unless refractory), let one neuron at most per sample fire, reset,

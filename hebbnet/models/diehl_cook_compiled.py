@@ -17,8 +17,6 @@ which clamps all, as normalisation between presentations may leave weights above
 
 from __future__ import annotations
 
-import math
-
 import numba
 import numpy as np
 import torch
@@ -33,9 +31,7 @@ def present_compiled(net, inputs: torch.Tensor, bag_start: torch.Tensor,
     spikes (steps, batch, neurons)."""
     p = net.params
     dtype = net.weight.numpy().dtype.type
-    decay = {name: math.exp(-p.dt / tau) for name, tau in (
-        ("mem", p.tau_mem), ("theta", p.tau_theta), ("pre", p.tau_pre),
-        ("post1", p.tau_post1), ("post2", p.tau_post2))}
+    decay = p.decays()
     spikes = np.zeros((p.steps, batch, p.n_neurons), dtype=np.bool_)
     theta = net.theta.numpy().copy()
     constants = np.array([

@@ -105,7 +105,8 @@ class ComplementaryLearningSystem(Strategy):
         if self._to_encode > 0:
             new = batch.select(slice(0, self._to_encode))
             self.hippocampus.store(new, self.generator)
-            self._remember_average(new)
+            if self.spiking.steps:
+                self._remember_average(new)
             self._to_encode -= len(new)
         return loss
 
@@ -160,7 +161,7 @@ class ComplementaryLearningSystem(Strategy):
 
     def memory_bytes(self) -> int:
         """The hippocampus, and the average input (float32 per pixel) when spiking sleep uses it."""
-        average = self.input_sum.nbytes if self.spiking.steps and self.input_sum is not None else 0
+        average = self.input_sum.nbytes if self.input_sum is not None else 0
         return self.hippocampus.nbytes + average
 
     def state_dict(self) -> dict:
