@@ -12,8 +12,10 @@ from hebbnet.cls.spiking_sleep import SpikingSleepParameters, layer_scales, spik
 from hebbnet.config import TrainConfig
 from hebbnet.config.schema import CLSConfig
 from hebbnet.continual import run_experiment
-from hebbnet.continual.benchmark import TensorSet
+from hebbnet.continual.benchmark import TensorSet, permuted_tasks, split_tasks
+from hebbnet.continual.scenario import Scenario
 from hebbnet.continual.strategies import ComplementaryLearningSystem
+from hebbnet.data import load_dataset
 
 from conftest import killed_and_resumed, quick_config
 
@@ -145,6 +147,21 @@ def test_task_free_sleep_runs_on_the_wake_clock_and_resumes(tmp_path, monkeypatc
     assert calls == [10, 20, 30, 40, 50, 60] and straight["sleeps"] == []
     resumed = killed_and_resumed(cfg, tmp_path / "resumed", monkeypatch)
     assert resumed["acc_matrix"] == straight["acc_matrix"]
+
+
+@pytest.mark.parametrize("make_tasks, moved", [
+    (lambda digits: split_tasks(digits, 2, 5, list(range(10))), True),
+    (lambda digits: permuted_tasks(digits, 2, torch.Generator().manual_seed(0)), False),
+])
+def test_replay_moves_images_but_not_permuted_pixels(make_tasks, moved):
+    benchmark = make_tasks(load_dataset("digits"))
+    scenario = Scenario.from_benchmark("domain", benchmark)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, scenario.n_outputs))
+    strategy = ComplementaryLearningSystem(model, scenario, TrainConfig(),
+                                           torch.Generator().manual_seed(0))
+    episodes = scenario.relabel(benchmark.experiences[0]).train.select(slice(0, 64))
+    losses = {strategy._replay_loss(episodes, 0).item() for _ in range(3)}
+    assert (len(losses) > 1) == moved
 
 
 def test_spiking_sleep_strengthens_coactive_and_weakens_silent_synapses():

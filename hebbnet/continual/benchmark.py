@@ -41,6 +41,7 @@ class Benchmark:
     experiences: tuple[Experience, ...]
     n_classes: int
     image_shape: tuple[int, ...]
+    spatial: bool = True  # neighbouring pixels are neighbours in the scene (not once permuted)
 
     @property
     def n_tasks(self) -> int:
@@ -81,7 +82,8 @@ def permuted_tasks(
         flat = images.reshape(len(images), -1)[:, permutations[task]]
         return flat.reshape(images.shape)
 
-    return _transformed_tasks(data, n_tasks, permute, f"permuted_{data.name}")
+    return replace(_transformed_tasks(data, n_tasks, permute, f"permuted_{data.name}"),
+                   spatial=False)
 
 
 def rotated_tasks(data: ImageDataset, angles: list[float]) -> Benchmark:

@@ -1,6 +1,8 @@
 """The three continual-learning scenarios of van de Ven, Tuytelaars & Tolias (2022).
 
 A scenario decides how a benchmark's labels reach the model; the benchmark itself is the same.
+It also tells the learner whether its inputs are images with neighbourhoods (``spatial``):
+permuted pixels are not, so a learner must not move or blur them.
 
 * ``task``: the task id is known at test time. One output unit per global class; training and
   testing only compare the units of the sample's own task (a multi-headed output layer).
@@ -16,7 +18,7 @@ Masking is applied to logits (``-inf`` on inactive units), so class ids need not
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -31,6 +33,7 @@ class Scenario:
     kind: str
     task_units: torch.Tensor  # (T, n_outputs) bool: the output units of each task
     seen_units: torch.Tensor  # (T, n_outputs) bool: the units trained on during task t
+    spatial: bool = True  # the inputs are images whose pixels keep their neighbours
 
     @staticmethod
     def from_benchmark(kind: str, benchmark: Benchmark, class_head: str = "expanding") -> Scenario:
@@ -50,10 +53,11 @@ class Scenario:
         seen_units = task_units.cumsum(0).bool()
         if class_head == "full":
             seen_units[:] = True
-        return Scenario(kind, task_units, seen_units)
+        return Scenario(kind, task_units, seen_units, benchmark.spatial)
 
     def to(self, device: torch.device | str) -> Scenario:
-        return Scenario(self.kind, self.task_units.to(device), self.seen_units.to(device))
+        return replace(self, task_units=self.task_units.to(device),
+                       seen_units=self.seen_units.to(device))
 
     @property
     def n_outputs(self) -> int:

@@ -69,7 +69,8 @@ class ComplementaryLearningSystem(Strategy):
         self.sleep_lr = sleep_lr or schedule.lr
         self.sleep_batch_size = sleep_batch_size
         self.downscaling, self.downscale_layers = downscaling, downscale_layers
-        self.sleep_every, self.replay_shift = sleep_every, replay_shift
+        self.sleep_every = sleep_every
+        self.replay_shift = replay_shift if scenario.spatial else 0  # permuted pixels stay put
         options = asdict(spiking_sleep) if is_dataclass(spiking_sleep) else dict(spiking_sleep or {})
         self.spiking = SpikingSleepParameters(**{
             k: tuple(v) if k == "thresholds" else v for k, v in options.items()})
@@ -154,7 +155,8 @@ class ComplementaryLearningSystem(Strategy):
 
     def _replay_loss(self, replay: TensorSet, task: int) -> torch.Tensor:
         """Cross-entropy on replayed episodes, each moved by up to ``replay_shift`` pixels (a
-        recollection is not a copy), masked as its own task requires."""
+        recollection is not a copy; not when the scenario's pixels are permuted), masked as its
+        own task requires."""
         logits = self.model(to_float(random_shift(replay.x, self.replay_shift, self.generator)))
         return F.cross_entropy(mask_logits(logits, self.scenario.train_mask(task, replay.t)),
                                replay.y)
