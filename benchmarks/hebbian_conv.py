@@ -22,7 +22,8 @@ import time
 from pathlib import Path
 
 import torch
-from readout import add_run_arguments, run_seeds, standardize, test_accuracy, train_readout
+from readout import (add_run_arguments, few_label_accuracies, run_seeds, standardize,
+                     test_accuracy, train_readout)
 from torch import nn
 
 from hebbnet.data import load_dataset, to_float
@@ -114,6 +115,9 @@ def run(args, seed: int) -> dict:
     logger.close()
     norms = first.reshape(len(first), -1).norm(dim=1)
     return {"seed": seed, "test_acc": test_accuracy(readout, test_f, data.test_labels),
+            "few_label_acc": few_label_accuracies(
+                train_f, data.train_labels, test_f, data.test_labels, args.labels_per_class,
+                args.readout_epochs * -(-len(train_f) // 100), args.weight_decay, seed, args.dropout),
             "features": train_f.shape[1], "conv1_norm_mean": norms.mean().item(),
             "hebbian_epoch_s": hebbian_seconds, "total_s": time.perf_counter() - start}
 

@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 
 import torch
-from readout import add_run_arguments, run_seeds, standardize, test_accuracy, train_readout
+from readout import (add_run_arguments, few_label_accuracies, run_seeds, standardize,
+                     test_accuracy, train_readout)
 
 from hebbnet.data import load_dataset, to_float
 from hebbnet.layers import HebbianLinear
@@ -75,6 +76,9 @@ def run(args, seed: int) -> dict:
     logger.receptive_fields("receptive_fields", layer.weight[:100], (1, 28, 28), step=0)
     logger.close()
     return {"seed": seed, "test_acc": test_accuracy(readout, test_f, data.test_labels),
+            "few_label_acc": few_label_accuracies(
+                train_f, data.train_labels, test_f, data.test_labels, args.labels_per_class,
+                args.readout_epochs * -(-len(train_f) // 100), args.weight_decay, seed),
             "hebbian_epoch_s": hebbian_seconds, "total_s": time.perf_counter() - start}
 
 
