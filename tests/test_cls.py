@@ -10,6 +10,7 @@ from hebbnet.cls.hippocampus import Hippocampus
 from hebbnet.cls.sleep import downscale
 from hebbnet.cls.spiking_sleep import SpikingSleepParameters, layer_scales, spiking_sleep
 from hebbnet.config import TrainConfig
+from hebbnet.config.schema import MLPConfig
 from hebbnet.config.schema import CLSConfig
 from hebbnet.continual import run_experiment
 from hebbnet.continual.benchmark import TensorSet, permuted_tasks, split_tasks
@@ -149,6 +150,20 @@ def test_task_free_sleep_runs_on_the_wake_clock_and_resumes(tmp_path, monkeypatc
     assert resumed["acc_matrix"] == straight["acc_matrix"]
 
 
+def test_a_hippocampus_of_codes_holds_no_pixels_and_still_forgets_less(tmp_path, monkeypatch):
+    held = {}
+    store = Hippocampus.store
+    monkeypatch.setattr(Hippocampus, "store",
+                        lambda self, data, g: held.update(shape=data.x.shape[1:]) or store(self, data, g))
+    train, model = TrainConfig(batch_size=32, iterations=40), MLPConfig(code_size=300, code_active=30)
+    naive = run_experiment(quick_config(train=train, model=model), tmp_path / "naive")
+    codes = run_experiment(quick_config(train=train, model=model, strategy=cls_config(
+        store="codes", memory_bytes=2000)), tmp_path / "codes")
+    assert held["shape"] == (300,)  # codes, not 8×8 images
+    assert codes["strategy_bytes"] <= 2000
+    assert codes["acc"] > naive["acc"] + 0.2
+
+
 @pytest.mark.parametrize("make_tasks, moved", [
     (lambda digits: split_tasks(digits, 2, 5, list(range(10))), True),
     (lambda digits: permuted_tasks(digits, 2, torch.Generator().manual_seed(0)), False),
@@ -197,6 +212,8 @@ def test_layer_scales_bring_each_layers_peak_activity_to_one():
     ({"sleep_every": 0}, "sleep_every positive or null"),
     ({"sleep_batch_size": 0}, "sleep_batch_size positive"),
     ({"pixel_bits": 3}, "pixel_bits must be one of"),
+    ({"store": "latents"}, "Unknown strategy.store 'latents'; valid: pixels, codes"),
+    ({"store": "codes"}, "this model reads pixels; give it a code, e.g. model.code_size=2000"),
 ])
 def test_bad_cls_settings_fail_before_any_training(options, message, tmp_path):
     with pytest.raises(ValueError, match=message):

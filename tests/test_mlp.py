@@ -9,7 +9,7 @@ from hebbnet.models.mlp import MLP
 def test_xavier_init_draws_within_the_glorot_bound_with_zero_biases():
     torch.manual_seed(0)
     net = MLP((1, 28, 28), [100, 100], 10, init="xavier")
-    for layer in (net.features[1], net.features[3], net.head):
+    for layer in (net.features[0], net.features[2], net.head):
         fan_out, fan_in = layer.weight.shape
         bound = math.sqrt(6.0 / (fan_in + fan_out))
         assert layer.weight.abs().max() <= bound
@@ -20,7 +20,7 @@ def test_xavier_init_draws_within_the_glorot_bound_with_zero_biases():
 def test_default_init_is_pytorchs_linear():
     torch.manual_seed(0)
     net = MLP((1, 28, 28), [100], 10)
-    first = net.features[1]
+    first = net.features[0]
     assert first.weight.abs().max() <= 1 / math.sqrt(784)
     assert torch.count_nonzero(first.bias) > 0
 
@@ -28,3 +28,34 @@ def test_default_init_is_pytorchs_linear():
 def test_unknown_init_is_rejected():
     with pytest.raises(ValueError, match="Unknown init 'he'; valid: default, xavier"):
         MLP((1, 8, 8), [4], 2, init="he")
+
+
+def test_a_sparse_code_makes_the_hidden_layers_read_k_of_n_binary_units():
+    torch.manual_seed(0)
+    net = MLP((1, 8, 8), [16], 3, code_size=100, code_active=7)
+    images = torch.rand(5, 1, 8, 8)
+    codes = net.encode(images)
+    assert codes.shape == (5, 100) and torch.equal(codes.sum(1), torch.full((5,), 7.0))
+    assert set(codes.unique().tolist()) == {0.0, 1.0}
+    assert torch.equal(net(images), net.classify(codes))
+    clone = MLP((1, 8, 8), [16], 3, code_size=100, code_active=7)
+    clone.load_state_dict(net.state_dict())  # the projection travels with the weights
+    assert torch.equal(clone.encode(images), codes)
+
+
+def test_similar_inputs_get_less_similar_sparse_codes():
+    from hebbnet.layers import SparseCode
+
+    code = SparseCode(400, 2000, 50, torch.Generator().manual_seed(0))
+    a = torch.rand(1, 400, generator=torch.Generator().manual_seed(1))
+    b = a + 0.3 * torch.rand(1, 400, generator=torch.Generator().manual_seed(2))
+    input_cosine = torch.nn.functional.cosine_similarity(a - a.mean(), b - b.mean())
+    overlap = (code(a) * code(b)).sum() / 50
+    assert overlap < input_cosine
+
+
+def test_bad_sparse_codes_are_named():
+    with pytest.raises(ValueError, match="0 < active <= size; got active=0"):
+        MLP((1, 8, 8), [4], 2, code_size=10, code_active=0)
+    with pytest.raises(ValueError, match="expects inputs of shape"):
+        MLP((1, 8, 8), [4], 2, code_size=10, code_active=2)(torch.rand(3, 1, 7, 7))

@@ -116,14 +116,14 @@ def test_online_ewc_keeps_one_decayed_running_fisher_at_the_latest_parameters():
 
 def test_si_importance_accumulates_only_where_parameters_moved():
     strategy, experiences = make(SI, c=1.0)
-    first_layer = strategy.model.features[1].weight
+    first_layer = strategy.model.features[0].weight
     first_layer.register_hook(lambda g: g * torch.tensor([1.0] * 9 + [0.0] * 9))  # channel 2 frozen
     strategy.train_experience(experiences[0], experiences[:1])
-    omega = strategy.omega["features.1.weight"]
+    omega = strategy.omega["features.0.weight"]
     assert (omega[:, 9:] == 0).all()
     assert omega[:, :9].abs().sum() > 0
-    assert (strategy.path["features.1.weight"] == 0).all()  # reset for the next task
-    torch.testing.assert_close(strategy.anchor["features.1.weight"], first_layer.detach())
+    assert (strategy.path["features.0.weight"] == 0).all()  # reset for the next task
+    torch.testing.assert_close(strategy.anchor["features.0.weight"], first_layer.detach())
 
 
 def test_si_penalty_is_zero_at_the_anchor():

@@ -31,6 +31,7 @@ import math
 import torch
 
 from hebbnet.data import TensorSet
+from hebbnet.layers.sparse_code import SparseCode
 
 PIXEL_BITS = (1, 2, 4, 8)
 
@@ -51,7 +52,7 @@ class Hippocampus:
         self.packed = self.y = self.t = torch.zeros(0, dtype=torch.uint8)
         self.offered: dict[tuple[int, int], int] = {}  # samples of each class seen so far
         self.held: dict[tuple[int, int], int] = {}  # episodes of each class kept
-        self._projection: torch.Tensor | None = None
+        self._dentate: SparseCode | None = None  # rebuilt from the seed, never stored
 
     @property
     def n_pixels(self) -> int:
@@ -123,9 +124,10 @@ class Hippocampus:
     def separate(self, images: torch.Tensor) -> torch.Tensor:
         """Dentate-gyrus codes (N, code_size) in {0, 1}: the ``code_active`` largest of P x."""
         x = images.reshape(len(images), -1).float()
-        drive = x @ self._projection_for(x.shape[1]).T
-        code = torch.zeros_like(drive)
-        return code.scatter_(1, drive.topk(self.code_active, dim=1).indices, 1.0)
+        if self._dentate is None or self._dentate.in_features != x.shape[1]:
+            self._dentate = SparseCode(x.shape[1], self.code_size, self.code_active,
+                                       torch.Generator().manual_seed(self.seed))
+        return self._dentate(x)
 
     def recall(self, cue: torch.Tensor) -> TensorSet:
         """Pattern completion: for each cue image (N, *image_shape; uint8, missing input as 0),
@@ -137,13 +139,6 @@ class Hippocampus:
         cues = (cue.reshape(len(cue), -1) > 127).float()
         similarity = cues @ patterns.T / patterns.norm(dim=1).clamp_min(1e-12)
         return stored.select(similarity.argmax(1))
-
-    def _projection_for(self, n_pixels: int) -> torch.Tensor:
-        """P (code_size, n_pixels), N(0, 1) entries drawn from ``seed``: rebuilt, not stored."""
-        if self._projection is None or self._projection.shape[1] != n_pixels:
-            generator = torch.Generator().manual_seed(self.seed)
-            self._projection = torch.randn(self.code_size, n_pixels, generator=generator)
-        return self._projection
 
     def unpack(self, packed: torch.Tensor) -> torch.Tensor:
         """Packed episodes (N, packed_size) back to uint8 images (N, *image_shape)."""

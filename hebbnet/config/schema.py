@@ -36,6 +36,8 @@ class MLPConfig:
     hidden_sizes: List[int] = field(default_factory=lambda: [400, 400])
     activation: str = "relu"  # relu | tanh | sigmoid | gelu
     init: str = "default"  # default (PyTorch's Linear) | xavier (Xavier-uniform, zero bias)
+    code_size: Optional[int] = None  # a fixed sparse code (random expansion, k-WTA) first
+    code_active: int = 200  # its k winners
 
 
 @dataclass
@@ -125,6 +127,7 @@ class CLSConfig(StrategyConfig):
     downscaling: float = 1.0  # 0 (none) … 1 (units above the median norm brought to it)
     downscale_layers: str = "output"  # output | all
     sleep_every: Optional[int] = None  # null: sleep after every task; N: every N wake steps
+    store: str = "pixels"  # pixels | codes (the model's sparse input code; needs model.code_size)
     replay_shift: int = 2  # replayed episodes moved by up to this many pixels
     code_size: int = 2000  # dentate-gyrus expansion
     code_active: int = 50  # its k winners

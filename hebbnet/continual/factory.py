@@ -53,7 +53,8 @@ def _default_angles(n_tasks: int, random: bool, generator: torch.Generator) -> l
 def build_model(cfg, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:
     if cfg.name not in MODELS:
         raise ValueError(f"Unknown model {cfg.name!r}; valid: {', '.join(MODELS)}.")
-    return MLP(input_shape, list(cfg.hidden_sizes), n_outputs, cfg.activation, cfg.init)
+    return MLP(input_shape, list(cfg.hidden_sizes), n_outputs, cfg.activation, cfg.init,
+               cfg.code_size, cfg.code_active)
 
 
 def build_strategy(

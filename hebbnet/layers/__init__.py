@@ -9,7 +9,8 @@ from hebbnet.layers.plastic import (
     HebbianLinear,
     PlasticLayer,
 )
+from hebbnet.layers.sparse_code import SparseCode
 from hebbnet.layers.spiking import SpikingLinear
 
 __all__ = ["OUTPUTS", "PADDING_MODES", "UPDATE_MODES", "HebbianConv2d", "HebbianLinear",
-           "PlasticLayer", "SpikingLinear", "Triangle"]
+           "PlasticLayer", "SparseCode", "SpikingLinear", "Triangle"]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
 from torch import nn
+
+from hebbnet.layers.sparse_code import SparseCode
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
 INITS = ("default", "xavier")
@@ -18,6 +21,11 @@ class MLP(nn.Module):
     ``init="default"`` keeps PyTorch's Linear initialisation, U(±1/√fan_in) for weights and
     biases; ``init="xavier"`` draws weights from U(±√(6/(fan_in+fan_out))) with zero biases,
     the initialisation of Mammoth's MNIST network (Buzzega et al. 2020).
+
+    ``code_size=N`` puts a fixed sparse code before the hidden layers
+    (:class:`hebbnet.layers.SparseCode`: N units, ``code_active`` of them on): the network then
+    learns from binary codes, which a learner may store in place of images. ``encode`` gives
+    what the hidden layers read (the flattened image, or its code), ``classify`` the rest.
     """
 
     def __init__(
@@ -27,6 +35,8 @@ class MLP(nn.Module):
         n_outputs: int,
         activation: str = "relu",
         init: str = "default",
+        code_size: int | None = None,
+        code_active: int = 200,
     ) -> None:
         super().__init__()
         if activation not in ACTIVATIONS:
@@ -36,8 +46,12 @@ class MLP(nn.Module):
         if any(size <= 0 for size in hidden_sizes) or n_outputs <= 0:
             raise ValueError(f"Layer sizes must be positive, got {list(hidden_sizes)} → {n_outputs}.")
         self.input_shape = tuple(input_shape)
-        widths = [int(torch.tensor(self.input_shape).prod()), *hidden_sizes]
-        layers: list[nn.Module] = [nn.Flatten()]
+        n_inputs = math.prod(self.input_shape)
+        self.encoder = nn.Sequential(nn.Flatten())
+        if code_size is not None:
+            self.encoder.append(SparseCode(n_inputs, code_size, code_active))
+        widths = [code_size or n_inputs, *hidden_sizes]
+        layers: list[nn.Module] = []
         for fan_in, fan_out in zip(widths[:-1], widths[1:]):
             layers += [nn.Linear(fan_in, fan_out), ACTIVATIONS[activation]()]
         self.features = nn.Sequential(*layers)
@@ -48,10 +62,21 @@ class MLP(nn.Module):
                     nn.init.xavier_uniform_(layer.weight)
                     nn.init.zeros_(layer.bias)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    @property
+    def codes(self) -> bool:
+        """Whether the hidden layers read a sparse code rather than pixels."""
+        return len(self.encoder) > 1
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
         if tuple(x.shape[1:]) != self.input_shape:
             raise ValueError(
                 f"MLP expects inputs of shape (batch, {', '.join(map(str, self.input_shape))}), "
                 f"got {tuple(x.shape)}."
             )
-        return self.head(self.features(x))
+        return self.encoder(x)
+
+    def classify(self, encoded: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(encoded))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classify(self.encode(x))

@@ -17,6 +17,11 @@ Sleep comes after every experience (the runner calls it, measuring accuracy righ
 after), or — ``sleep_every=N``, for streams whose task boundaries nobody announces — every N
 wake steps, from inside the wake loop. ``memory_bytes`` is the hippocampus's budget: all it
 holds (packed pixels, labels, task ids) stays within it.
+
+``store="codes"`` keeps no pixels at all: the model reads its input through a fixed sparse code
+(``model.code_size``, :class:`hebbnet.layers.SparseCode` — a random expansion with k winners,
+pattern separation), the hippocampus stores each sample's binary code at one bit per unit, and
+replay drives the layers above the code (``model.classify``).
 """
 
 from __future__ import annotations
@@ -38,6 +43,25 @@ from hebbnet.data import to_float
 from hebbnet.data.augment import random_shift
 
 
+STORES = ("pixels", "codes")
+
+
+def check_store(store: str, model: nn.Module, pixel_bits: int, spiking_steps: int) -> bool:
+    """Whether episodes are the model's sparse input codes; contradictory settings are errors."""
+    if store not in STORES:
+        raise ValueError(f"Unknown strategy.store {store!r}; valid: {', '.join(STORES)}.")
+    if store == "pixels":
+        return False
+    if not getattr(model, "codes", False):
+        raise ValueError("strategy.store=codes keeps the model's sparse input codes, but this "
+                         "model reads pixels; give it a code, e.g. model.code_size=2000.")
+    if pixel_bits != 1 or spiking_steps:
+        raise ValueError("strategy.store=codes stores binary codes at one bit and drives no "
+                         "spiking sleep; leave strategy.pixel_bits=1 and "
+                         "strategy.spiking_sleep.steps=0.")
+    return True
+
+
 @dataclass(frozen=True)
 class SleepReport:
     replayed: int  # episodes replayed into the cortex
@@ -49,7 +73,7 @@ class SleepReport:
 
 class ComplementaryLearningSystem(Strategy):
     def __init__(self, model, scenario, schedule, generator, memory_bytes: int = 156_800,
-                 pixel_bits: int = 1, wake_replay: bool = True, sleep_steps: int = 500,
+                 store: str = "pixels", pixel_bits: int = 1, wake_replay: bool = True, sleep_steps: int = 500,
                  sleep_lr: float | None = None, sleep_batch_size: int = 128,
                  downscaling: float = 1.0, downscale_layers: str = "output",
                  sleep_every: int | None = None, replay_shift: int = 2, code_size: int = 2000,
@@ -62,6 +86,10 @@ class ComplementaryLearningSystem(Strategy):
                              f"positive or null; got {sleep_steps}, {replay_shift}, "
                              f"{sleep_batch_size}, {sleep_every}.")
         check_downscaling(downscaling, downscale_layers)
+        options = asdict(spiking_sleep) if is_dataclass(spiking_sleep) else dict(spiking_sleep or {})
+        self.spiking = SpikingSleepParameters(**{
+            k: tuple(v) if k == "thresholds" else v for k, v in options.items()})
+        self.codes = check_store(store, model, pixel_bits, self.spiking.steps)
         self.hippocampus = Hippocampus(memory_bytes, pixel_bits, code_size, code_active,
                                        seed=int(torch.randint(2**31, (1,), generator=generator)))
         self._to_encode = 0  # samples of the current stream's first pass not yet encoded
@@ -70,10 +98,8 @@ class ComplementaryLearningSystem(Strategy):
         self.sleep_batch_size = sleep_batch_size
         self.downscaling, self.downscale_layers = downscaling, downscale_layers
         self.sleep_every = sleep_every
-        self.replay_shift = replay_shift if scenario.spatial else 0  # permuted pixels stay put
-        options = asdict(spiking_sleep) if is_dataclass(spiking_sleep) else dict(spiking_sleep or {})
-        self.spiking = SpikingSleepParameters(**{
-            k: tuple(v) if k == "thresholds" else v for k, v in options.items()})
+        # codes and permuted pixels have no neighbours to move to
+        self.replay_shift = replay_shift if scenario.spatial and not self.codes else 0
         self.input_sum, self.inputs_seen = None, 0  # the average input drives spiking sleep
         self.wake_steps = 0  # over the whole run: the clock of task-free sleep
 
@@ -105,11 +131,20 @@ class ComplementaryLearningSystem(Strategy):
             loss = current_share * loss + (1 - current_share) * self._replay_loss(replay, task)
         if self._to_encode > 0:
             new = batch.select(slice(0, self._to_encode))
-            self.hippocampus.store(new, self.generator)
+            self.hippocampus.store(self._episodes(new), self.generator)
             if self.spiking.steps:
                 self._remember_average(new)
             self._to_encode -= len(new)
         return loss
+
+    @torch.no_grad()
+    def _episodes(self, new: TensorSet) -> TensorSet:
+        """What the hippocampus keeps of new samples: the images, or the model's binary input
+        codes (as bytes 0/255, stored at one bit)."""
+        if not self.codes:
+            return new
+        codes = self.model.encode(to_float(new.x))
+        return TensorSet((codes * 255).to(torch.uint8), new.y, new.t)
 
     def _remember_average(self, new: TensorSet) -> None:
         total = to_float(new.x).sum(0).cpu()
@@ -157,7 +192,8 @@ class ComplementaryLearningSystem(Strategy):
         """Cross-entropy on replayed episodes, each moved by up to ``replay_shift`` pixels (a
         recollection is not a copy; not when the scenario's pixels are permuted), masked as its
         own task requires."""
-        logits = self.model(to_float(random_shift(replay.x, self.replay_shift, self.generator)))
+        x = to_float(random_shift(replay.x, self.replay_shift, self.generator))
+        logits = self.model.classify(x) if self.codes else self.model(x)
         return F.cross_entropy(mask_logits(logits, self.scenario.train_mask(task, replay.t)),
                                replay.y)
 
