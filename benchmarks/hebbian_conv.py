@@ -117,7 +117,8 @@ def run(args, seed: int) -> dict:
     return {"seed": seed, "test_acc": test_accuracy(readout, test_f, data.test_labels),
             "few_label_acc": few_label_accuracies(
                 train_f, data.train_labels, test_f, data.test_labels, args.labels_per_class,
-                args.readout_epochs * -(-len(train_f) // 100), args.weight_decay, seed, args.dropout),
+                args.readout_epochs * -(-len(train_f) // 100), args.weight_decay, seed,
+                args.dropout),
             "features": train_f.shape[1], "conv1_norm_mean": norms.mean().item(),
             "hebbian_epoch_s": hebbian_seconds, "total_s": time.perf_counter() - start}
 

@@ -153,9 +153,10 @@ def test_task_free_sleep_runs_on_the_wake_clock_and_resumes(tmp_path, monkeypatc
 def test_a_hippocampus_of_codes_holds_no_pixels_and_still_forgets_less(tmp_path, monkeypatch):
     held = {}
     store = Hippocampus.store
-    monkeypatch.setattr(Hippocampus, "store",
-                        lambda self, data, g: held.update(shape=data.x.shape[1:]) or store(self, data, g))
-    train, model = TrainConfig(batch_size=32, iterations=40), MLPConfig(code_size=300, code_active=30)
+    monkeypatch.setattr(Hippocampus, "store", lambda self, data, g: (
+        held.update(shape=data.x.shape[1:]) or store(self, data, g)))
+    train = TrainConfig(batch_size=32, iterations=40)
+    model = MLPConfig(code_size=300, code_active=30)
     naive = run_experiment(quick_config(train=train, model=model), tmp_path / "naive")
     codes = run_experiment(quick_config(train=train, model=model, strategy=cls_config(
         store="codes", memory_bytes=2000)), tmp_path / "codes")

@@ -73,8 +73,8 @@ class SleepReport:
 
 class ComplementaryLearningSystem(Strategy):
     def __init__(self, model, scenario, schedule, generator, memory_bytes: int = 156_800,
-                 store: str = "pixels", pixel_bits: int = 1, wake_replay: bool = True, sleep_steps: int = 500,
-                 sleep_lr: float | None = None, sleep_batch_size: int = 128,
+                 store: str = "pixels", pixel_bits: int = 1, wake_replay: bool = True,
+                 sleep_steps: int = 500, sleep_lr: float | None = None, sleep_batch_size: int = 128,
                  downscaling: float = 1.0, downscale_layers: str = "output",
                  sleep_every: int | None = None, replay_shift: int = 2, code_size: int = 2000,
                  code_active: int = 50, spiking_sleep=None):
@@ -190,8 +190,8 @@ class ComplementaryLearningSystem(Strategy):
 
     def _replay_loss(self, replay: TensorSet, task: int) -> torch.Tensor:
         """Cross-entropy on replayed episodes, each moved by up to ``replay_shift`` pixels (a
-        recollection is not a copy; not when the scenario's pixels are permuted), masked as its
-        own task requires."""
+        recollection is not a copy; codes and permuted pixels are not moved), masked as its own
+        task requires."""
         x = to_float(random_shift(replay.x, self.replay_shift, self.generator))
         logits = self.model.classify(x) if self.codes else self.model(x)
         return F.cross_entropy(mask_logits(logits, self.scenario.train_mask(task, replay.t)),
