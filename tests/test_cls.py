@@ -180,6 +180,17 @@ def test_replay_moves_images_but_not_permuted_pixels(make_tasks, moved):
     assert (len(losses) > 1) == moved
 
 
+def test_a_cls_built_in_code_sleeps_without_spikes_unless_asked():
+    benchmark = split_tasks(load_dataset("digits"), 2, 5, list(range(10)))
+    scenario = Scenario.from_benchmark("class", benchmark)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, scenario.n_outputs))
+    strategy = ComplementaryLearningSystem(model, scenario, TrainConfig(),
+                                           torch.Generator().manual_seed(0), sleep_steps=0)
+    strategy.hippocampus.store(scenario.relabel(benchmark.experiences[0]).train,
+                               torch.Generator().manual_seed(0))
+    assert strategy.sleep(0).spikes == 0  # as the config's spiking_sleep.steps=0
+
+
 def test_spiking_sleep_strengthens_coactive_and_weakens_silent_synapses():
     layer = nn.Linear(4, 2, bias=False)
     with torch.no_grad():

@@ -31,7 +31,7 @@ from torch import nn
 
 @dataclass(frozen=True)
 class SpikingSleepParameters:
-    steps: int = 3000
+    steps: int = 0  # 0: no spiking sleep (as the config)
     rate_scale: float = 0.5  # input firing probability per step = rate_scale · mean intensity
     alpha_scale: float = 1.0
     thresholds: tuple[float, ...] = (1.0,)  # β per layer (the last value repeats)
