@@ -1,14 +1,18 @@
 """Each strategy's defining behaviour, on tiny models and data."""
 
 import copy
+import dataclasses
+import inspect
 
 import pytest
 import torch
 
+from hebbnet.cls.spiking_sleep import SpikingSleepParameters
 from hebbnet.config import TrainConfig
+from hebbnet.config.schema import STRATEGY_SCHEMAS, SpikingSleepConfig
 from hebbnet.continual.benchmark import Benchmark, Experience, TensorSet
 from hebbnet.continual.scenario import Scenario, mask_logits
-from hebbnet.continual.strategies import AGEM, EWC, SI, DERpp, LwF
+from hebbnet.continual.strategies import AGEM, EWC, SI, STRATEGIES, DERpp, LwF
 from hebbnet.continual.strategies.agem import project_gradient
 from hebbnet.continual.strategies.importance import diagonal_fisher, trainable
 from hebbnet.continual.strategies.lwf import distillation_loss
@@ -211,3 +215,21 @@ def test_fisher_of_a_non_linear_parameter_is_refused_with_advice():
     strategy.model.scale = torch.nn.Parameter(torch.ones(1))
     with pytest.raises(NotImplementedError, match="scale"):
         strategy.after_experience(experiences[0])
+
+
+@pytest.mark.parametrize("name", sorted(set(STRATEGY_SCHEMAS) - {"online_ewc"}))  # EWC's alias
+def test_a_strategy_built_in_code_has_the_configs_defaults(name):
+    parameters = inspect.signature(STRATEGIES[name].__init__).parameters
+    config = STRATEGY_SCHEMAS[name]()
+    for option in dataclasses.fields(config):
+        value = getattr(config, option.name)
+        if option.name not in parameters or dataclasses.is_dataclass(value):
+            continue  # not a constructor argument, or a nested group (checked below)
+        default = parameters[option.name].default
+        assert default in (inspect.Parameter.empty, value), option.name  # required, or the same
+
+
+def test_spiking_sleep_parameters_default_to_the_config():
+    config = dataclasses.asdict(SpikingSleepConfig())
+    config["thresholds"] = tuple(config["thresholds"])
+    assert dataclasses.asdict(SpikingSleepParameters()) == config
