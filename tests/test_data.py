@@ -97,15 +97,15 @@ def test_decoded_idx_files_are_cached_and_refreshed_when_they_change(tmp_path, m
     cache = tmp_path / "cache"
     monkeypatch.setenv("HEBBNET_CACHE", str(cache))
     root = write_fake_mnist(tmp_path / "data")
-    first = load_idx_dataset.__wrapped__("mnist", root)
+    first = load_idx_dataset("mnist", root)
     assert len(list(cache.glob("mnist-*.pt"))) == 1
     monkeypatch.setattr("hebbnet.data.datasets.read_idx", lambda path: pytest.fail("decoded again"))
-    again = load_idx_dataset.__wrapped__("mnist", root)
+    again = load_idx_dataset("mnist", root)
     assert torch.equal(again.train_images, first.train_images)
     monkeypatch.undo()
     monkeypatch.setenv("HEBBNET_CACHE", str(cache))
     write_fake_mnist(tmp_path / "data", n_train=200, seed=1)  # new files: a new entry
-    changed = load_idx_dataset.__wrapped__("mnist", root)
+    changed = load_idx_dataset("mnist", root)
     assert len(changed.train_labels) == 200 and len(list(cache.glob("mnist-*.pt"))) == 2
 
 
@@ -113,12 +113,12 @@ def test_unreadable_cache_is_ignored_and_off_disables_it(tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     monkeypatch.setenv("HEBBNET_CACHE", str(cache))
     root = write_fake_mnist(tmp_path / "data")
-    load_idx_dataset.__wrapped__("mnist", root)
+    load_idx_dataset("mnist", root)
     entry = next(cache.glob("mnist-*.pt"))
     entry.write_bytes(b"not a tensor file")
-    assert len(load_idx_dataset.__wrapped__("mnist", root).train_labels) == 300
+    assert len(load_idx_dataset("mnist", root).train_labels) == 300
     monkeypatch.setenv("HEBBNET_CACHE", "off")
-    load_idx_dataset.__wrapped__("mnist", write_fake_mnist(tmp_path / "other"))
+    load_idx_dataset("mnist", write_fake_mnist(tmp_path / "other"))
     assert len(list(cache.glob("*"))) == 1  # nothing new was cached
 
 

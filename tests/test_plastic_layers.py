@@ -7,7 +7,7 @@ import torch
 
 from hebbnet.homeostasis import IntrinsicPlasticity, SynapticScaling
 from hebbnet.layers import HebbianConv2d, HebbianLinear, Triangle
-from hebbnet.rules import BCM, SoftHebb, oja_update
+from hebbnet.rules import BCM, SoftHebb, hebb_update, oja_update
 
 
 def data(n=64, d=10, seed=0):
@@ -15,23 +15,37 @@ def data(n=64, d=10, seed=0):
 
 
 def test_local_update_is_lr_times_rule_update():
-    layer = HebbianLinear(10, 4, rule="oja", lr=0.05)
+    layer = HebbianLinear(10, 4, rule="hebb", lr=0.05)
     before = layer.weight.clone()
     x = data()
     y = layer(x)
-    torch.testing.assert_close(layer.weight, before + 0.05 * oja_update(x, x @ before.T, before))
+    torch.testing.assert_close(layer.weight, before + 0.05 * hebb_update(x, x @ before.T, before))
     torch.testing.assert_close(y, x @ before.T)
+
+
+def test_local_update_takes_the_restoring_term_implicitly():
+    """Oja in local mode: W_i ← (W_i + lr⟨y_i x⟩)/(1 + lr⟨y_i²⟩), the explicit step to first
+    order in lr."""
+    layer = HebbianLinear(10, 4, rule="oja", lr=0.05)
+    before = layer.weight.clone()
+    x = data()
+    y = x @ before.T
+    layer(x)
+    implicit = (before + 0.05 * y.T @ x / len(x)) / (1 + 0.05 * (y * y).mean(0))[:, None]
+    torch.testing.assert_close(layer.weight, implicit)
+    explicit = before + 0.05 * oja_update(x, y, before)
+    assert (layer.weight - explicit).abs().max() < 0.05**2 * 20
 
 
 def test_grad_mode_writes_negated_update_and_optimizer_applies_it():
     torch.manual_seed(0)
-    local = HebbianLinear(10, 4, rule="oja", lr=0.05, update="local")
+    local = HebbianLinear(10, 4, rule="hebb", lr=0.05, update="local")
     via_optimizer = copy.deepcopy(local)
     via_optimizer.update = "grad"
     optimizer = torch.optim.SGD(via_optimizer.parameters(), lr=0.05)
     for seed in range(3):
         x = data(seed=seed)
-        expected_grad = -oja_update(x, x @ via_optimizer.weight.T, via_optimizer.weight)
+        expected_grad = -hebb_update(x, x @ via_optimizer.weight.T, via_optimizer.weight)
         local(x)
         optimizer.zero_grad()
         via_optimizer(x)

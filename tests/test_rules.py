@@ -60,12 +60,13 @@ def test_sanger():
 
 
 def test_bcm_step_and_threshold():
+    """θ slides toward the batch's ⟨y²⟩ first; the batch is judged by the new threshold."""
     rule = BCM(n_out=M, tau=4.0, theta0=0.05).double()
     y = torch.relu(U)
-    expected = by_hand(lambda b, i, j: y[b, i] * (y[b, i] - 0.05) * X[b, j])
+    theta = 0.05 + ((y**2).mean(0) - 0.05) / 4.0
+    expected = by_hand(lambda b, i, j: y[b, i] * (y[b, i] - theta[i]) * X[b, j])
     torch.testing.assert_close(one_step(rule), expected)
-    mean_square = (y**2).mean(0)
-    torch.testing.assert_close(rule.theta, 0.05 + (mean_square - 0.05) / 4.0)
+    torch.testing.assert_close(rule.theta, theta)
 
 
 def test_competitive_instar_moves_only_winners():

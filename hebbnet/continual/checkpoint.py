@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import torch
+
+from hebbnet.files import save_tensors
 
 CHECKPOINT_NAME = "checkpoint.pt"
 
 
 def save_checkpoint(path: Path, payload: dict) -> None:
-    """Write ``payload`` to a temporary file, then rename it over ``path``."""
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    """Write ``payload`` to a temporary file of a unique name, then rename it over ``path``."""
+    save_tensors(payload, path)
 
 
 def load_checkpoint(path: Path) -> dict:

@@ -1,8 +1,13 @@
 """Decoded data sets cached as tensor files, so a run decodes its IDX files only once.
 
 The cache lives in ``$HEBBNET_CACHE`` (default ``~/.cache/hebbnet``; ``HEBBNET_CACHE=off``
-disables it). An entry is named after the source files' paths, sizes and modification times,
-so changed or replaced files are decoded afresh. A cache that cannot be written is skipped.
+disables it, and nothing is then kept in memory either). An entry is named after a SHA-256
+of the source files' bytes, so any change to a file's content — whatever its size, times or
+name — is decoded afresh, and the same files under another path share one entry. Hashing
+reads the files on every load: 12 ms for MNIST's 11 MB here, against 24 ms to read the
+entry and 0.5 s to decode, so no shortcut by size and modification time is kept (it is the
+shortcut a rewritten file with a restored time defeats). A cache that cannot be written is
+skipped.
 """
 
 from __future__ import annotations
@@ -15,8 +20,11 @@ from pathlib import Path
 
 import torch
 
+from hebbnet.files import save_tensors
+
 log = logging.getLogger(__name__)
 Tensors = dict[str, torch.Tensor]
+_CHUNK = 1 << 20
 
 
 def cache_dir() -> Path | None:
@@ -25,11 +33,12 @@ def cache_dir() -> Path | None:
 
 
 def cached_tensors(name: str, sources: list[Path], decode: Callable[[], Tensors]) -> Tensors:
-    """``decode()``'s tensors, read from the cache when the same ``sources`` were decoded before."""
+    """``decode()``'s tensors, read from the cache when files of the same content as
+    ``sources`` (in this order) were decoded before."""
     folder = cache_dir()
     if folder is None:
         return decode()
-    path = folder / f"{name}-{_fingerprint(sources)}.pt"
+    path = folder / f"{name}-{content_key(sources)}.pt"
     if path.is_file():
         try:
             return torch.load(path, weights_only=True)
@@ -38,17 +47,19 @@ def cached_tensors(name: str, sources: list[Path], decode: Callable[[], Tensors]
     tensors = decode()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
-        torch.save(tensors, partial)
-        os.replace(partial, path)
+        save_tensors(tensors, path)
     except OSError as error:
         log.info("Not caching decoded %s in %s: %s", name, folder, error)
     return tensors
 
 
-def _fingerprint(sources: list[Path]) -> str:
+def content_key(sources: list[Path]) -> str:
+    """SHA-256 over the bytes of ``sources`` in order (each file's length delimits it)."""
     digest = hashlib.sha256()
     for source in sources:
-        stat = source.stat()
-        digest.update(f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()[:16]
+        digest.update(f"{source.stat().st_size}\n".encode())
+        with open(source, "rb") as stream:
+            for chunk in iter(lambda: stream.read(_CHUNK), b""):
+                digest.update(chunk)
+    return digest.hexdigest()[:32]
+

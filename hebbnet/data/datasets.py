@@ -95,10 +95,9 @@ def load_digits() -> ImageDataset:
     )
 
 
-@lru_cache(maxsize=4)
 def load_idx_dataset(name: str, root: Path) -> ImageDataset:
     """Read the four IDX files of an MNIST-family data set from ``root/<Name>/raw/``
-    (decoded once, then cached as tensors: see :mod:`hebbnet.data.cache`)."""
+    (decoded once, then cached as tensors by their content: see :mod:`hebbnet.data.cache`)."""
     folder = root / IDX_FOLDERS[name] / "raw"
     files = {key: _find_idx_file(folder, stem, name) for key, stem in IDX_FILES.items()}
     tensors = cached_tensors(name, list(files.values()), lambda: _decode(folder, files))
@@ -108,7 +107,7 @@ def load_idx_dataset(name: str, root: Path) -> ImageDataset:
 def _decode(folder: Path, files: dict[str, Path]) -> dict[str, torch.Tensor]:
     arrays = {key: read_idx(path) for key, path in files.items()}
     for split in ("train", "test"):
-        _check_pair(folder, split, arrays[f"{split}_images"], arrays[f"{split}_labels"])
+        _check_pair(files, split, arrays[f"{split}_images"], arrays[f"{split}_labels"])
     return {
         "train_images": torch.from_numpy(arrays["train_images"].copy())[:, None],
         "train_labels": torch.from_numpy(arrays["train_labels"].astype(np.int64)),
@@ -129,14 +128,26 @@ def _find_idx_file(folder: Path, stem: str, name: str) -> Path:
     )
 
 
-def _check_pair(folder: Path, split: str, images: np.ndarray, labels: np.ndarray) -> None:
-    where = f"{folder} ({split} split)"
+def _check_pair(files: dict[str, Path], split: str, images: np.ndarray,
+                labels: np.ndarray) -> None:
+    image_file, label_file = files[f"{split}_images"], files[f"{split}_labels"]
+    fresh = "Replace it with a fresh copy of the original file."
     if images.dtype != np.uint8 or images.ndim != 3:
         raise DataFileError(
-            f"{where}: images must be uint8 of shape (N, H, W), got {images.dtype} {images.shape}."
+            f"{image_file}: images must be uint8 of shape (N, H, W) (IDX type byte 0x08, 3 "
+            f"dimensions), got {images.dtype} {images.shape}. {fresh}"
         )
-    if labels.ndim != 1 or len(labels) != len(images):
+    if labels.dtype.kind not in "iu" or labels.ndim != 1:
         raise DataFileError(
-            f"{where}: {len(images)} images but labels of shape {labels.shape}; "
-            "the image and label files do not belong together."
+            f"{label_file}: labels must be integers of shape (N,), got {labels.dtype} "
+            f"{labels.shape}. {fresh}"
         )
+    if len(labels) != len(images):
+        raise DataFileError(
+            f"{label_file}: {len(labels)} labels for the {len(images)} images of {image_file}; "
+            "the image and label files do not belong together. Replace both with fresh copies "
+            "of one release."
+        )
+    if len(labels) and labels.min() < 0:
+        raise DataFileError(f"{label_file}: labels must be non-negative, found {labels.min()}. "
+                            f"{fresh}")

@@ -32,13 +32,17 @@ def read_idx(path: str | Path) -> np.ndarray:
     path = Path(path)
     raw = _read_bytes(path)
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
-        raise DataFileError(f"{path} is not an IDX file (bad magic number {raw[:4].hex()!r}).")
+        raise DataFileError(f"{path} is not an IDX file (bad magic number {raw[:4].hex()!r}). "
+                            "Replace it with a fresh copy of the IDX file.")
     dtype_code, ndim = raw[2], raw[3]
     if dtype_code not in IDX_DTYPES:
-        raise DataFileError(f"{path}: unknown IDX element type 0x{dtype_code:02x}.")
+        valid = ", ".join(f"0x{code:02x}" for code in IDX_DTYPES)
+        raise DataFileError(f"{path}: unknown IDX element type 0x{dtype_code:02x} (valid: "
+                            f"{valid}); the file is corrupt. Replace it with a fresh copy.")
     header_end = 4 + 4 * ndim
     if ndim == 0 or len(raw) < header_end:
-        raise DataFileError(f"{path}: IDX header is truncated ({len(raw)} bytes).")
+        raise DataFileError(f"{path}: IDX header is truncated ({len(raw)} bytes). "
+                            "Replace it with a fresh copy.")
     shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
     dtype = IDX_DTYPES[dtype_code]
     expected = int(np.prod(shape)) * dtype.itemsize

@@ -16,8 +16,9 @@ class Homeostasis(nn.Module):
     def drive(self, u: torch.Tensor) -> torch.Tensor:
         return u
 
-    def regulate(self, weight: torch.Tensor, post: torch.Tensor) -> None:
-        """Adjust ``weight`` in place after a plastic update, given the response ``post``."""
+    def regulate(self, weight: torch.Tensor, post: torch.Tensor, u: torch.Tensor) -> None:
+        """Adjust ``weight`` in place after a plastic update, given the response ``post`` and
+        the drive ``u`` (both (N, n_out))."""
 
 
 def unit_activity(post: torch.Tensor) -> torch.Tensor:

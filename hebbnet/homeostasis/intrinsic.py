@@ -23,7 +23,7 @@ class IntrinsicPlasticity(Homeostasis):
     def drive(self, u: torch.Tensor) -> torch.Tensor:
         return u - self.threshold.reshape(1, -1, *([1] * (u.ndim - 2)))
 
-    def regulate(self, weight: torch.Tensor, post: torch.Tensor) -> None:
+    def regulate(self, weight: torch.Tensor, post: torch.Tensor, u: torch.Tensor) -> None:
         self.threshold.add_(self.rate * (unit_activity(post) - self.target))
 
     def extra_repr(self) -> str:

@@ -17,9 +17,13 @@ class WeightNormalization(Homeostasis):
             raise ValueError(f"need norm > 0 and p > 0; got {norm}, {p}.")
         self.norm, self.p = norm, p
 
-    def regulate(self, weight: torch.Tensor, post: torch.Tensor) -> None:
+    def regulate(self, weight: torch.Tensor, post: torch.Tensor, u: torch.Tensor) -> None:
+        """An all-zero row stays zero. Norms are taken in float32 at least, so half-precision
+        rows neither overflow their norm nor divide by a norm rounded to zero."""
         rows = weight.reshape(weight.shape[0], -1)
-        rows.mul_(self.norm / rows.norm(p=self.p, dim=1, keepdim=True).clamp_min(1e-12))
+        norms = rows.norm(p=self.p, dim=1, keepdim=True, dtype=torch.promote_types(rows.dtype,
+                                                                                  torch.float32))
+        rows.copy_(rows * (self.norm / norms.clamp_min(1e-12)))
 
     def extra_repr(self) -> str:
         return f"norm={self.norm}, p={self.p}"

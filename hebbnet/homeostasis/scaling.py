@@ -26,6 +26,11 @@ class SynapticScaling(Homeostasis):
     this proportional controller settles at activity ≈ a*(1 + g/β): choose β ≫ g for
     activity close to target. Scaling stays the slower process through ``tau``, the window
     over which it measures activity.
+
+    A unit the batch gives no handle on is not scaled: if its drive is zero on every sample
+    (no input), or never positive while its response is zero (a rectified unit driven below
+    threshold), multiplying its weights cannot change its activity — scaling it would only
+    grow them by up to e^β per batch until they overflow. Its rate is still measured.
     """
 
     def __init__(self, n_out: int, target: float, strength: float = 0.01, tau: float = 100.0):
@@ -37,10 +42,12 @@ class SynapticScaling(Homeostasis):
         self.target, self.strength, self.tau = target, strength, tau
         self.register_buffer("rate", torch.full((n_out,), float(target)))
 
-    def regulate(self, weight: torch.Tensor, post: torch.Tensor) -> None:
+    def regulate(self, weight: torch.Tensor, post: torch.Tensor, u: torch.Tensor) -> None:
         self.rate.add_((unit_activity(post) - self.rate) / self.tau)
         factor = scaling_factor(self.rate, self.target, self.strength)
-        weight.mul_(factor.reshape(-1, *([1] * (weight.ndim - 1))))
+        unmovable = (u == 0).all(0) | ((u <= 0) & (post == 0)).all(0)
+        factor = torch.where(unmovable, torch.ones_like(factor), factor)
+        weight.mul_(factor.reshape(-1, *([1] * (weight.ndim - 1))).to(weight.dtype))
 
     def extra_repr(self) -> str:
         return f"target={self.target}, strength={self.strength}, tau={self.tau}"

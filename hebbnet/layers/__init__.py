@@ -7,10 +7,11 @@ from hebbnet.layers.plastic import (
     UPDATE_MODES,
     HebbianConv2d,
     HebbianLinear,
+    PlasticityDivergedError,
     PlasticLayer,
 )
 from hebbnet.layers.sparse_code import SparseCode
 from hebbnet.layers.spiking import SpikingLinear
 
 __all__ = ["OUTPUTS", "PADDING_MODES", "UPDATE_MODES", "HebbianConv2d", "HebbianLinear",
-           "PlasticLayer", "SparseCode", "SpikingLinear", "Triangle"]
+           "PlasticLayer", "PlasticityDivergedError", "SparseCode", "SpikingLinear", "Triangle"]

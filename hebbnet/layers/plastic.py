@@ -3,11 +3,16 @@
 How an update reaches the weights (``update=``):
 
 * ``"local"``: while ``training`` (and ``plastic``), every forward pass applies
-  ``W ← W + lr·ΔW`` itself, as BatchNorm updates its statistics.
+  ``W ← W + lr·ΔW`` itself, as BatchNorm updates its statistics — with the rule's restoring
+  term (Oja's −⟨y²⟩W, BCM's depression, …) taken implicitly
+  (:func:`hebbnet.rules.implicit_step`), so the rules that are stable in theory stay finite on
+  inputs of any scale and in bfloat16.
 * ``"grad"``: every forward pass adds ``−ΔW`` to ``weight.grad``; then any ``torch.optim``
   optimizer applies it. Sign convention: an optimizer minimises, so ``optimizer.step()`` with
   SGD at learning rate η moves W by ``+η·ΔW`` — the Hebbian direction. ``lr`` is unused; the
   optimizer's learning rate, schedulers, clipping and all-reduce apply as to any gradient.
+  The optimizer gets the rule's own ΔW, so SGD equals the local step to first order in the
+  rate (exactly, for rules without a restoring term).
 
 Plasticity never builds an autograd graph. The weight has ``requires_grad=False`` unless you
 set it, so a backprop loss can still flow *through* the layer to earlier layers without
@@ -16,6 +21,12 @@ loss gradient to the Hebbian term. In ``"local"`` mode the update is written aft
 pass, so a later ``backward()`` through this layer uses weights already moved by ``lr·ΔW``.
 
 ``eval()`` or ``layer.plastic = False`` freezes all plasticity, homeostasis included.
+
+Every ``check_every`` plastic updates (default :data:`CHECK_EVERY`; one device sync each, never
+one per step) the layer checks its weights and raises :class:`PlasticityDivergedError`, naming
+the rule and the fix, when they are NaN, infinite, or large enough that products of two of them
+overflow (``|W| > √max`` of the dtype): a rule that is unstable by nature (plain Hebb) may grow,
+but never turns into NaN unseen.
 
 ``consolidation=TagAndCapture(...)`` (:mod:`hebbnet.plasticity.consolidation`) splits every
 weight into a decaying early part, where the rule's changes land, and a consolidated late part
@@ -39,9 +50,14 @@ from torch import nn
 
 from hebbnet.homeostasis import Homeostasis
 from hebbnet.plasticity.consolidation import TagAndCapture
-from hebbnet.rules import make_rule
+from hebbnet.rules import implicit_step, make_rule
 
 UPDATE_MODES = ("local", "grad")
+CHECK_EVERY = 64  # plastic updates between two checks of the weights
+
+
+class PlasticityDivergedError(FloatingPointError):
+    """A plastic layer's weights became NaN, infinite, or about to overflow."""
 OUTPUTS = ("response", "drive")
 PADDING_MODES = {"zeros": "constant", "reflect": "reflect"}
 
@@ -67,6 +83,8 @@ class PlasticLayer(nn.Module):
         self.consolidation = consolidation
         self.lr, self.update, self.output = lr, update, output
         self.plastic = True
+        self.check_every = CHECK_EVERY
+        self.updates = 0  # plastic updates so far (not saved: it only schedules the checks)
 
     @property
     def learning(self) -> bool:
@@ -86,13 +104,17 @@ class PlasticLayer(nn.Module):
         """One plastic step from flattened activity: pre (N, n_in), post and u (N, n_out)."""
         if self.consolidation is not None and not self.consolidation.bound:
             self.consolidation.bind(self.weight)
-        delta = self.rule.update(pre, post, u, self.weight.reshape(self.weight.shape[0], -1))
+        rows = self.weight.reshape(self.weight.shape[0], -1)
+        delta = self.rule.update(pre, post, u, rows)
         if delta is not None:
+            if self.update == "local":
+                delta = implicit_step(delta, self.rule.restoring(pre, post, u, rows), self.lr)
             self.apply_update(delta.reshape(self.weight.shape))
         for mechanism in self.homeostasis:
-            mechanism.regulate(self.weight.data, post)
+            mechanism.regulate(self.weight.data, post, u)
         if self.consolidation is not None:
             self.consolidation.step(self.weight.data)
+        self.count_update()
 
     @torch.no_grad()
     def neuromodulate(self, modulator: torch.Tensor | float) -> None:
@@ -102,6 +124,29 @@ class PlasticLayer(nn.Module):
                             "use e.g. rule='reward_hebb'.")
         if self.learning:
             self.apply_update(self.rule.neuromodulated_update(modulator).reshape(self.weight.shape))
+            self.count_update()
+
+    def count_update(self) -> None:
+        """Count one plastic update; check the weights every ``check_every``."""
+        self.updates += 1
+        if self.updates % self.check_every == 0:
+            self.check_weights()
+
+    def check_weights(self) -> None:
+        """Raise :class:`PlasticityDivergedError` if the weights are NaN, infinite, or past
+        the square root of their dtype's largest value (where products overflow)."""
+        largest = self.weight.detach().abs().amax()
+        limit = torch.finfo(self.weight.dtype).max ** 0.5
+        if bool(largest <= limit):  # False for NaN as well
+            return
+        state = "NaN or infinite" if not torch.isfinite(largest) else f"as large as {largest:.3g}"
+        wider = "" if self.weight.element_size() >= 4 else ", or use float32"
+        raise PlasticityDivergedError(
+            f"{type(self).__name__}({self.extra_repr()}) with rule {self.rule!r}: the weights "
+            f"became {state} ({self.weight.dtype}) within {self.updates} plastic updates. "
+            "Lower lr, add a stabilising rule (oja, bcm, softhebb) or homeostasis "
+            f"(SynapticScaling, WeightNormalization), or scale the input down{wider}."
+        )
 
     def apply_update(self, delta: torch.Tensor) -> None:
         if self.update == "local":
@@ -112,9 +157,20 @@ class PlasticLayer(nn.Module):
             self.weight.grad.sub_(delta)
 
     def check_input(self, x: torch.Tensor, expected: str, ok: bool) -> None:
+        name = type(self).__name__
         if not ok:
-            raise ValueError(f"{type(self).__name__} expects input of shape {expected}, "
-                             f"got {tuple(x.shape)}.")
+            raise ValueError(f"{name} expects input of shape {expected}, got {tuple(x.shape)}.")
+        if x.device != self.weight.device:
+            raise ValueError(f"{name}'s weights are on {self.weight.device}, its input on "
+                             f"{x.device}. Move one to the other: x.to({str(self.weight.device)!r})"
+                             " or layer.to(x.device) (a meta tensor holds no values to learn from).")
+        if x.dtype != self.weight.dtype:
+            dtype = self.weight.dtype
+            fix = (f"Convert one to the other: x.to({dtype}) or layer.to({x.dtype})."
+                   if x.is_floating_point() else
+                   f"Plastic layers take floating-point input: x.to({dtype}) (8-bit pixels: "
+                   f"x.to({dtype}) / 255).")
+            raise TypeError(f"{name}'s weights are {dtype}, its input is {x.dtype}. {fix}")
         if self.learning and not torch.isfinite(x).all():
             raise ValueError(f"{type(self).__name__} received NaN or Inf input; plasticity would "
                              "corrupt the weights. Clean the input or call eval() first.")

@@ -36,6 +36,15 @@ class PlasticityRule(nn.Module):
         """ΔW for one batch (batch-averaged, without learning rate); None for no change now."""
         raise NotImplementedError
 
+    def restoring(
+        self, pre: torch.Tensor, post: torch.Tensor, u: torch.Tensor, weight: torch.Tensor
+    ) -> torch.Tensor | None:
+        """The coefficients L ≥ 0 of the term −L·W with which ΔW pulls the weights back, for
+        the batch :meth:`update` has just seen: an (n_out,) diagonal or an (n_out, n_out)
+        lower-triangular matrix; None for a rule without one. A layer applying the update
+        itself takes that term implicitly (:func:`implicit_step`)."""
+        return None
+
     def reset(self) -> None:
         """Forget the rule's state (thresholds, traces); stateless rules have nothing to do."""
 
@@ -68,6 +77,28 @@ class ResizableBuffers:
                 setattr(self, name, torch.empty_like(state_dict[prefix + name],
                                                      device=getattr(self, name).device))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+
+def implicit_step(delta: torch.Tensor, restoring: torch.Tensor | None,
+                  lr: float) -> torch.Tensor:
+    r"""The update to apply at rate ``lr`` so that the restoring term of ΔW = H − L·W is taken
+    implicitly (backward Euler): :math:`\Delta W' = (I + \eta L)^{-1}\, \Delta W`, since then
+
+    .. math:: W + \eta\,\Delta W' = (I + \eta L)^{-1} (W + \eta H).
+
+    For Oja that is :math:`W_i \leftarrow (W_i + \eta\langle y_i x\rangle)/(1 + \eta\langle
+    y_i^2\rangle)`. To first order in η it is the explicit step η·ΔW, but it never overshoots:
+    the explicit step flips and amplifies W once η·L > 2, which large inputs (|x| ~ 10⁶) reach
+    at any usable rate. ``restoring`` is L's diagonal (n_out,) or the lower-triangular matrix
+    (n_out, n_out); None leaves ΔW as it is. Half-precision systems are solved in float32.
+    """
+    if restoring is None:
+        return delta
+    if restoring.ndim == 1:
+        return delta / (1 + lr * restoring)[:, None]
+    system = torch.eye(len(restoring), device=delta.device) + lr * restoring.float()
+    solved = torch.linalg.solve_triangular(system, delta.float(), upper=False)
+    return solved.to(delta.dtype)
 
 
 def batch_outer(post: torch.Tensor, pre: torch.Tensor) -> torch.Tensor:

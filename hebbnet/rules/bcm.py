@@ -27,7 +27,12 @@ class BCM(PlasticityRule):
     """Rectified linear response; θ (a buffer) tracks ⟨y²⟩ over ``tau`` batches.
 
     Because θ grows faster than y (as y²), high activity pushes it up until depression wins:
-    the rule is stable without weight normalisation and becomes selective.
+    the rule is stable without weight normalisation and becomes selective. θ slides first, so
+    a batch's own response counts toward the threshold it is judged by: with the threshold of
+    the batches before only, y² outruns a θ that lags ``tau`` batches whenever
+    lr·⟨|x|²⟩·tau ≫ 1 (NaN after 54 updates on uniform 16-d input at lr 0.01, tau 100).
+    The depression term −θ_i⟨y_i x⟩ = −θ_i⟨x xᵀ⟩W_i (over active samples) restores with
+    stiffness at most θ_i⟨|x|²⟩, which :meth:`restoring` reports for the layer's implicit step.
     """
 
     def __init__(self, n_out: int, tau: float = 100.0, theta0: float = 0.0):
@@ -42,9 +47,11 @@ class BCM(PlasticityRule):
         return torch.relu(u)
 
     def update(self, pre, post, u, weight):
-        delta = bcm_update(pre, post, self.theta)
         self.theta.copy_(bcm_threshold(self.theta, post, self.tau))
-        return delta
+        return bcm_update(pre, post, self.theta)
+
+    def restoring(self, pre, post, u, weight):
+        return self.theta.clamp_min(0) * (pre * pre).sum(1).mean()
 
     def reset(self) -> None:
         self.theta.fill_(self.theta0)

@@ -45,6 +45,10 @@ class Hebb(PlasticityRule):
     def update(self, pre, post, u, weight):
         return hebb_update(pre, post, weight, self.decay)
 
+    def restoring(self, pre, post, u, weight):
+        return torch.full((len(weight),), self.decay, dtype=weight.dtype,
+                          device=weight.device) if self.decay else None
+
     def extra_repr(self) -> str:
         return f"decay={self.decay}"
 
@@ -53,7 +57,13 @@ class Oja(PlasticityRule):
     def update(self, pre, post, u, weight):
         return oja_update(pre, post, weight)
 
+    def restoring(self, pre, post, u, weight):
+        return (post * post).mean(0)
+
 
 class Sanger(PlasticityRule):
     def update(self, pre, post, u, weight):
         return sanger_update(pre, post, weight)
+
+    def restoring(self, pre, post, u, weight):
+        return torch.tril(batch_outer(post, post))

@@ -58,13 +58,25 @@ class SoftHebb(PlasticityRule):
         return torch.softmax(u / self.temperature, dim=1)
 
     def update(self, pre, post, u, weight):
-        credit = anti_hebbian_credit(post) if self.anti_hebbian else post
-        delta = softhebb_update(pre, credit, u, weight)
+        delta = softhebb_update(pre, self._credit(post), u, weight)
         if self.normalize_update:
             delta = delta / (delta.abs().amax() + 1e-30)
         if self.adaptive_rate is not None:
             delta = delta * norm_adaptive_rate(weight, self.adaptive_rate)
         return delta
+
+    def restoring(self, pre, post, u, weight):
+        """⟨y_k u_k⟩ where positive (times the adaptive rate); none with ``normalize_update``,
+        whose step is already at most ``lr`` per synapse."""
+        if self.normalize_update:
+            return None
+        decay = (self._credit(post) * u).mean(0).clamp_min(0)
+        if self.adaptive_rate is not None:
+            decay = decay * norm_adaptive_rate(weight, self.adaptive_rate)[:, 0]
+        return decay
+
+    def _credit(self, post: torch.Tensor) -> torch.Tensor:
+        return anti_hebbian_credit(post) if self.anti_hebbian else post
 
     def extra_repr(self) -> str:
         return (f"temperature={self.temperature}, anti_hebbian={self.anti_hebbian}, "
