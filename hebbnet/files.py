@@ -4,21 +4,23 @@ share a temporary file."""
 from __future__ import annotations
 
 import os
-import tempfile
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
+
+TEMPORARY_SUFFIX = ".tmp"
 
 
 def write_atomically(path: Path, write: Callable[[str], None]) -> None:
     """``write(temporary_path)``, then rename the temporary file over ``path``.
 
     The temporary file sits beside ``path`` (the rename stays on one file system) and has a
-    name no other process or thread is given; it is removed if ``write`` fails.
+    name no other process or thread is given (a random UUID; created with the usual umask, as
+    ``tempfile.mkstemp``'s private 0600 files would not be); it is removed if ``write`` fails.
     """
-    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
+    partial = str(path.with_name(f".{path.name}.{uuid.uuid4().hex}{TEMPORARY_SUFFIX}"))
     try:
         write(partial)
         os.replace(partial, path)
@@ -35,3 +37,13 @@ def save_tensors(payload, path: Path) -> None:
 def write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically."""
     write_atomically(path, lambda partial: Path(partial).write_text(text))
+
+
+def remove_temporaries(folder: Path) -> list[Path]:
+    """Delete the temporary files :func:`write_atomically` left in ``folder`` when its process
+    was killed mid-write; call it only where no other writer can be at work (a locked run
+    directory). Returns what was removed."""
+    leftovers = sorted(folder.glob(f".*{TEMPORARY_SUFFIX}"))
+    for leftover in leftovers:
+        leftover.unlink(missing_ok=True)
+    return leftovers

@@ -1,10 +1,12 @@
 """One continual-learning run: train task by task, fill the accuracy matrix, checkpoint, log.
 
-The loop, in order: build the benchmark, scenario, model and strategy from the config;
-measure the random-init accuracies (FWT needs them); then for each task train, sleep (for a
-strategy that sleeps after each task, with every seen task's accuracy measured right before and
-after), evaluate every task, log, and checkpoint. A run resumed from its checkpoint repeats
-nothing and ends with the same accuracy matrix, bit for bit, as one never interrupted.
+The loop, in order: lock the run directory, build the benchmark, scenario, model and strategy
+from the config; measure the random-init accuracies (FWT needs them) or restore the checkpoint;
+then for each task train, sleep (for a strategy that sleeps after each task, with every seen
+task's accuracy measured right before and after), check that no weight went NaN, evaluate every
+task, log, and checkpoint. A run resumed from its checkpoint repeats nothing and ends with the
+same accuracy matrix, bit for bit, as one never interrupted. A refused run (another run holds
+the directory, or its checkpoint belongs to another config) writes nothing there.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -33,8 +37,10 @@ from hebbnet.continual.factory import (
     resolve_device,
 )
 from hebbnet.continual.benchmark import Benchmark, Experience
+from hebbnet.continual.run_directory import RunDirectoryError, exclusive, make_run_directory
 from hebbnet.continual.scenario import Scenario
 from hebbnet.continual.strategies import Strategy
+from hebbnet.files import remove_temporaries, write_text
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +49,8 @@ METRICS_NAME = "metrics.json"
 RESUMABLE_CHANGES = ("resume", "device", "data", "logger")
 
 
-class RunDirectoryError(RuntimeError):
-    """The run directory holds a checkpoint that does not fit this run."""
+class NonFiniteStateError(FloatingPointError):
+    """A weight or buffer of the model became NaN or infinite during a task."""
 
 
 @dataclass
@@ -73,25 +79,38 @@ class _Parts:
     order_generator: torch.Generator  # the order of training samples
 
 
-def run_experiment(cfg: Config, run_dir: str | Path) -> dict:
-    """Run (or resume) the experiment ``cfg`` in ``run_dir`` and return its metrics."""
+def run_experiment(cfg: Config, run_dir: str | Path,
+                   on_start: Callable[[], None] | None = None) -> dict:
+    """Run (or resume) the experiment ``cfg`` in ``run_dir`` and return its metrics.
+
+    Nothing is written into ``run_dir`` before the run is accepted: the directory locked for
+    this process, the parts built, and any checkpoint there found to belong to this config
+    (with ``resume=true``). Then ``on_start()`` runs (``train.py`` writes Hydra's record of the
+    run and opens its log file there), and training begins.
+    """
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    make_run_directory(run_dir)
     started = time.perf_counter()
-    parts = _build_parts(cfg)
-    state = _start_or_resume(cfg, run_dir, parts)
-    (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(OmegaConf.structured(cfg)))
-    logger = build_logger(cfg.logger, run_dir,
-                          purge_step=state.global_step + 1 if state.global_step else None)
-    try:
-        for task in range(state.next_task, parts.benchmark.n_tasks):
-            _train_task(cfg, parts, state, task, logger)
-            save_checkpoint(run_dir / CHECKPOINT_NAME, _checkpoint(cfg, parts, state))
-        result = _metrics(cfg, parts.benchmark.name, state, time.perf_counter() - started)
-        logger.hparams(_flatten(asdict(cfg)), {f"hparam/{k}": result[k] for k in cl_metrics.SCALARS})
-    finally:
-        logger.close()
-    (run_dir / METRICS_NAME).write_text(json.dumps(result, indent=2))
+    with exclusive(run_dir):
+        parts = _build_parts(cfg)
+        state = _start_or_resume(cfg, run_dir, parts)
+        if on_start is not None:
+            on_start()
+        for leftover in remove_temporaries(run_dir):
+            log.info("Removed %s, left by a run killed while writing it.", leftover.name)
+        write_text(run_dir / "config.yaml", OmegaConf.to_yaml(OmegaConf.structured(cfg)))
+        logger = build_logger(cfg.logger, run_dir,
+                              purge_step=state.global_step + 1 if state.global_step else None)
+        try:
+            for task in range(state.next_task, parts.benchmark.n_tasks):
+                _train_task(cfg, parts, state, task, logger)
+                save_checkpoint(run_dir / CHECKPOINT_NAME, _checkpoint(cfg, parts, state))
+            result = _metrics(cfg, parts.benchmark.name, state, time.perf_counter() - started)
+            logger.hparams(_flatten(asdict(cfg)),
+                           {f"hparam/{k}": result[k] for k in cl_metrics.SCALARS})
+        finally:
+            logger.close()
+        write_text(run_dir / METRICS_NAME, json.dumps(result, indent=2))
     return result
 
 
@@ -136,6 +155,7 @@ def _train_task(cfg: Config, parts: _Parts, state: RunState, task: int, logger) 
     state.train_samples += stats.samples
     if getattr(parts.strategy, "sleeps_after_experience", False):
         _sleep(cfg, parts, state, task, logger)
+    _check_finite(parts.model, task)
     row = accuracy_row(parts.model, parts.experiences, parts.scenario, cfg.train.eval_batch_size)
     state.rows.append(row)
     state.next_task = task + 1
@@ -157,6 +177,16 @@ def _sleep(cfg: Config, parts: _Parts, state: RunState, task: int, logger) -> No
     logger.sleep(task, before, after, report, state.global_step)
     log.info("sleep after task %d: %s -> %s", task, " ".join(f"{a:.3f}" for a in before),
              " ".join(f"{a:.3f}" for a in after))
+
+
+def _check_finite(model: nn.Module, task: int) -> None:
+    """Stop the run, before anything of this task is saved, if a weight or buffer is NaN/Inf."""
+    for name, tensor in chain(model.named_parameters(), model.named_buffers()):
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise NonFiniteStateError(
+                f"After task {task} the model's {name} holds NaN or Inf values. Lower train.lr "
+                "(or the plastic layers' lr), or check the data for NaN or Inf."
+            )
 
 
 class _TaskMonitor:

@@ -27,7 +27,7 @@ from hebbnet.data import to_float
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 
 
-class NonFiniteLossError(RuntimeError):
+class NonFiniteLossError(FloatingPointError):
     """The training loss became NaN or infinite."""
 
 

@@ -1,0 +1,62 @@
+"""One run at a time in a run directory.
+
+A run holds an exclusive lock on its directory for as long as it lives: ``flock`` on the
+directory itself, so nothing is written for it, and the kernel drops the lock when the process
+ends however it ends — a killed run never leaves a stale lock behind. A second run started
+into the same directory (two runs in the same second of ``${now:}``, or one resumed twice) is
+refused at once instead of interleaving its logs and overwriting the first one's checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: no advisory locks
+    fcntl = None
+
+log = logging.getLogger(__name__)
+
+
+class RunDirectoryError(RuntimeError):
+    """The run directory cannot take this run: another run holds it, or its checkpoint does
+    not fit this run's config."""
+
+
+def make_run_directory(run_dir: Path) -> None:
+    """Create ``run_dir`` (and its parents), or say why it cannot be and what to do."""
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RunDirectoryError(
+            f"Cannot create the run directory {run_dir} ({error.strerror or error}). Choose a "
+            "folder you can write to: hydra.run.dir=... (hydra.sweep.dir=... for --multirun)."
+        ) from error
+
+
+@contextmanager
+def exclusive(run_dir: Path) -> Iterator[None]:
+    """Hold the lock on the existing directory ``run_dir``; refuse if another run holds it."""
+    if fcntl is None:
+        log.warning("No file locks on this platform: nothing stops a second run in %s.", run_dir)
+        yield
+        return
+    handle = os.open(run_dir, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunDirectoryError(
+                f"Another run is using {run_dir} right now (it holds the directory's lock). "
+                "Wait for it to finish, or choose another hydra.run.dir."
+            ) from None
+        except OSError as error:  # a file system without flock (some network mounts)
+            log.warning("Cannot lock %s (%s): nothing stops a second run there.", run_dir, error)
+        yield
+    finally:
+        os.close(handle)
