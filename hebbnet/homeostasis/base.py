@@ -3,7 +3,8 @@
 A mechanism may shift the drive before the response (:meth:`Homeostasis.drive`, intrinsic
 excitability) and adjust the weights after each plastic update (:meth:`Homeostasis.regulate`).
 Both act only while the layer is plastic; in ``eval()`` the drive shift stays as learned.
-Activity is measured as the mean absolute response of each unit, a_i = ⟨|y_i|⟩.
+Synaptic scaling measures activity as the mean absolute response of each unit,
+a_i = ⟨|y_i|⟩ (:func:`unit_activity`); intrinsic plasticity as the mean response ⟨y_i⟩.
 """
 
 from __future__ import annotations

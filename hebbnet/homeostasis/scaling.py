@@ -8,14 +8,16 @@ from hebbnet.homeostasis.base import Homeostasis, unit_activity
 
 
 def scaling_factor(rate: torch.Tensor, target: float, strength: float) -> torch.Tensor:
-    r"""Per-unit factor :math:`s_i = \exp(\beta (a^* - \bar a_i)/a^*)`.
+    r"""Per-unit factor :math:`s_i = \exp(\beta\, \mathrm{clip}((a^* - \bar a_i)/a^*, -1, 1))`.
 
     A unit firing below target a* scales all its synapses up by the same factor, above target
     down: relative weights within a unit are unchanged. The exponential is the multiplicative
     rule :math:`\dot W_i = \beta W_i (a^* - \bar a_i)/a^*` integrated over one step, and never
-    flips a sign.
+    flips a sign. The clip keeps each step within a factor e^{±β}: without it a burst of
+    activity (ā ≫ a*) would give exp(−β ā/a*), which rounds to 0 — and a unit scaled to zero
+    weights never comes back.
     """
-    return torch.exp(strength * (target - rate) / target)
+    return torch.exp(strength * ((target - rate) / target).clamp(-1, 1))
 
 
 class SynapticScaling(Homeostasis):
