@@ -68,6 +68,9 @@ SUITES = {
     # The same in Mammoth's protocol (one epoch, batch 10, SGD), where CLS-ER and DER++ report.
     "cls_der2020_split_mnist": Suite("der2020_split_mnist", ("class",), ("cls",),
                                      buffer_sizes=(200, 500, 5120)),
+    # Issue 18: plastic networks, one epoch per task, no stored samples; the network and its
+    # settings come with --set (model=fly, model=diehl_cook model.n_neurons=1600, ...).
+    "plastic_split_mnist": Suite("plastic_split_mnist", ("class", "domain", "task"), ("naive",)),
 }
 # Published figures (ACC %), as issue 3 quotes them: van de Ven et al. (2022) read off their
 # plot (±2 points); Buzzega et al. (2020) Table 2, seq-MNIST class-IL, by buffer size.
@@ -89,7 +92,7 @@ def run_one(suite: str, scenario: str, strategy: str, buffer: int | None, seed: 
             data_root: str, out: Path = DEFAULT_OUT, extra: tuple[str, ...] = ()) -> dict:
     spec = SUITES[suite]
     label = strategy if buffer is None else f"{strategy}{buffer}"
-    label += "".join("_" + override.rsplit(".", 1)[-1].replace("=", "") for override in extra)
+    label += "".join(f"_{_short(override)}" for override in extra)
     run_dir = out / suite / scenario / label / f"seed{seed}"
     sized = [] if buffer is None else [
         f"strategy.memory_bytes={buffer * IMAGE_BYTES}" if strategy == "cls"
@@ -113,6 +116,12 @@ def run_one(suite: str, scenario: str, strategy: str, buffer: int | None, seed: 
             "command": " ".join(command[1:]),
             "wall_seconds": wall,
             "resumed": resumed, "machine": machine(), **metrics}
+
+
+def _short(override: str) -> str:
+    """``model.kenyon_cells=20000`` → ``kenyon_cells20000``, for a run directory's name."""
+    key, value = override.split("=", 1)
+    return key.rsplit(".", 1)[-1] + value.replace("/", "-").replace(" ", "")
 
 
 def machine() -> str:

@@ -27,32 +27,11 @@ from readout import (add_run_arguments, few_label_accuracies, run_seeds, standar
 from torch import nn
 
 from hebbnet.data import load_dataset, to_float
-from hebbnet.layers import HebbianConv2d, Triangle
+from hebbnet.layers import HebbianConv2d
+from hebbnet.models.softhebb_conv import build_network
 from hebbnet.monitor import TensorBoardLogger
-from hebbnet.rules import SoftHebb
 
 OUT = Path(__file__).resolve().parent / "out" / "hebbian_conv"
-
-# Journé et al. (2023), their CIFAR-10/MNIST architecture: channels, kernel, inverse softmax
-# temperature, triangle power, learning rate, pooling after the block.
-BLOCKS = (
-    (96, 5, 1.0, 0.7, 0.08, lambda: nn.MaxPool2d(4, 2, 1)),
-    (384, 3, 0.65, 1.4, 0.005, lambda: nn.MaxPool2d(4, 2, 1)),
-    (1536, 3, 0.25, 1.0, 0.01, lambda: nn.AvgPool2d(2, 2)),
-)
-
-
-def build_network(depth: int) -> nn.Sequential:
-    blocks, channels = [], 1
-    for width, kernel, inverse_temperature, power, lr, pool in BLOCKS[:depth]:
-        rule = SoftHebb(temperature=1 / inverse_temperature, anti_hebbian=True,
-                        adaptive_rate=0.5, normalize_update=True)
-        conv = HebbianConv2d(channels, width, kernel, padding=kernel // 2, padding_mode="reflect",
-                             rule=rule, lr=lr, output="drive", init_gain=25.0)
-        blocks.append(nn.Sequential(nn.BatchNorm2d(channels, affine=False), conv,
-                                    Triangle(power), pool()))
-        channels = width
-    return nn.Sequential(*blocks, nn.Flatten())
 
 
 def set_plastic(network: nn.Module, plastic: bool) -> None:

@@ -55,7 +55,7 @@ def resident_mib() -> float:
 
 
 def strategy_config(name: str, resume: bool = False) -> Config:
-    return Config(strategy=STRATEGY_SCHEMAS[name](), resume=resume,
+    return Config(strategy=STRATEGY_SCHEMAS[name](name=name), resume=resume,
                   train=TrainConfig(batch_size=32, iterations=30),
                   logger=LoggerConfig(name="none", progress=False))
 
@@ -133,6 +133,8 @@ def main() -> None:
     plastic.add_argument("--updates", type=int, default=1_000_000)
     plastic.add_argument("--rules", nargs="+", default=list(PLASTIC_RULES))
     plastic.add_argument("--dtypes", nargs="+", default=list(DTYPES))
+    plastic.add_argument("--inputs", nargs="+", default=list(INPUTS))
+    plastic.add_argument("--homeostasis", choices=("both", "on", "off"), default="both")
     for command in (kills, plastic):
         command.add_argument("--log", type=Path, help="append one JSON line per result here")
     args = parser.parse_args()
@@ -145,8 +147,9 @@ def main() -> None:
                 records.append(kill_campaign(name, args.kills, args.chain, args.seed,
                                              Path(folder)))
     else:
+        homeostasis = {"both": (False, True), "on": (True,), "off": (False,)}[args.homeostasis]
         records = (plastic_run(*combination, args.updates) for combination in
-                   itertools.product(args.rules, INPUTS, args.dtypes, (False, True)))
+                   itertools.product(args.rules, args.inputs, args.dtypes, homeostasis))
     for record in records:
         line = json.dumps({"command": args.command, **record, **machine()})
         print(line, flush=True)

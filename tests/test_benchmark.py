@@ -91,3 +91,38 @@ def test_random_angles_are_seeded():
 def test_unknown_benchmark_kind_lists_valid_kinds():
     with pytest.raises(ValueError, match="split, permuted, rotated"):
         build_benchmark(BenchmarkConfig(kind="shuffled"), "", torch.Generator())
+
+
+def test_validation_is_carved_from_training_data_never_overlaps_and_follows_the_seed():
+    import torch
+
+    from hebbnet.config import BenchmarkConfig
+    from hebbnet.continual.factory import build_benchmark
+
+    def build(seed):
+        return build_benchmark(BenchmarkConfig(validation=0.2), "data",
+                               torch.Generator().manual_seed(seed))
+
+    plain = build_benchmark(BenchmarkConfig(), "data", torch.Generator().manual_seed(0))
+    first, again, other = build(0), build(0), build(1)
+    for task, e in enumerate(first.experiences):
+        whole = plain.experiences[task].train
+        assert len(e.train) + len(e.validation) == len(whole)
+        assert len(e.validation) == round(0.2 * len(whole))
+        keys = lambda s: {tuple(x.flatten().tolist()) + (int(y),) for x, y in zip(s.x, s.y)}
+        assert not keys(e.train) & keys(e.validation)  # no sample in both
+        assert torch.equal(e.validation.x, again.experiences[task].validation.x)
+        assert torch.equal(e.test.x, plain.experiences[task].test.x)  # the test set untouched
+    assert not torch.equal(first.experiences[0].validation.x, other.experiences[0].validation.x)
+
+
+def test_a_run_with_validation_reports_its_own_matrix(tmp_path):
+    from hebbnet.config import BenchmarkConfig
+    from hebbnet.continual import run_experiment
+
+    from conftest import quick_config
+
+    result = run_experiment(quick_config(benchmark=BenchmarkConfig(validation=0.2)), tmp_path)
+    assert len(result["validation"]["acc_matrix"]) == 5
+    assert set(result["validation"]) >= {"acc", "bwt", "forgetting", "random_init_acc"}
+    assert run_experiment(quick_config(), tmp_path / "none")["validation"] is None

@@ -28,6 +28,7 @@ class BenchmarkConfig:
     angles: Optional[List[float]] = None  # rotated only; None: evenly spaced in [0, 180)
     random_angles: bool = False  # rotated only, angles null: draw them from U[0, 180), seeded
     pad: int = 0  # zero pixels added on every side before tasks are built (2: MNIST to 32×32)
+    validation: float = 0.0  # fraction of each task's training data held out (val_acc_matrix)
 
 
 @dataclass
@@ -38,6 +39,56 @@ class MLPConfig:
     init: str = "default"  # default (PyTorch's Linear) | xavier (Xavier-uniform, zero bias)
     code_size: Optional[int] = None  # a fixed sparse code (random expansion, k-WTA) first
     code_active: int = 200  # its k winners
+
+
+@dataclass
+class PlasticModelConfig:
+    """What every plastic network shares: its readout and its critical period."""
+
+    name: str = "hebbian_dense"
+    readout: str = "backprop"  # backprop | delta | hebbian | class_means | neuron_labels
+    readout_lr: Optional[float] = None  # delta and hebbian readouts; null: the rule's default
+    lr_decay: float = 1.0  # the features' plasticity at task k is lr_decay^k (0: frozen after task 0)
+
+
+@dataclass
+class HebbianDenseConfig(PlasticModelConfig):
+    name: str = "hebbian_dense"
+    width: int = 2000  # feature units
+    rule: str = "krotov_hopfield"  # any rule of hebbnet.rules.RULES
+    rule_options: Dict[str, Any] = field(default_factory=dict)  # the rule's keyword arguments
+    lr: float = 0.02
+    activation: str = "relu"  # relu | triangle
+    homeostasis: List[str] = field(default_factory=list)  # scaling, intrinsic
+    target: float = 0.05  # homeostatic target activity
+    consolidation: bool = False  # tagging and capture on the feature layer
+
+
+@dataclass
+class SoftHebbConvConfig(PlasticModelConfig):
+    name: str = "softhebb_conv"
+    depth: int = 3  # blocks of Journé et al. (2023), 1-3
+
+
+@dataclass
+class DiehlCookConfig(PlasticModelConfig):
+    name: str = "diehl_cook"
+    readout: str = "neuron_labels"
+    n_neurons: int = 400
+    steps: int = 250  # time steps (ms) per image
+    rule: str = "triplet"  # triplet (Diehl & Cook's code) | pair (BindsNET's PostPre)
+    theta_plus: float = 0.05  # mV of adaptive threshold per spike
+    inhibition: float = 120.0  # mV
+    nu_pre: float = 1e-4
+    nu_post: float = 1e-2
+
+
+@dataclass
+class FlyConfig(PlasticModelConfig):
+    name: str = "fly"
+    readout: str = "hebbian"
+    kenyon_cells: int = 20000  # random expansion (Kenyon cells)
+    active: int = 1000  # k winners (APL inhibition)
 
 
 @dataclass
@@ -170,7 +221,13 @@ class Config:
     logger: LoggerConfig = field(default_factory=LoggerConfig)
 
 
-MODEL_SCHEMAS = {"mlp": MLPConfig}
+MODEL_SCHEMAS = {
+    "mlp": MLPConfig,
+    "hebbian_dense": HebbianDenseConfig,
+    "softhebb_conv": SoftHebbConvConfig,
+    "diehl_cook": DiehlCookConfig,
+    "fly": FlyConfig,
+}
 STRATEGY_SCHEMAS = {
     "naive": StrategyConfig,
     "joint": StrategyConfig,

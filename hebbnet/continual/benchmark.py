@@ -24,15 +24,19 @@ from hebbnet.data import ImageDataset, TensorSet
 
 @dataclass(frozen=True)
 class Experience:
-    """One task of a benchmark: its classes (global ids) and its train and test sets."""
+    """One task of a benchmark: its classes (global ids), its train and test sets, and the
+    validation set carved from its training data (:func:`carve_validation`), if any."""
 
     task_id: int
     classes: tuple[int, ...]
     train: TensorSet
     test: TensorSet
+    validation: TensorSet | None = None
 
     def to(self, device: torch.device | str) -> Experience:
-        return replace(self, train=self.train.to(device), test=self.test.to(device))
+        validation = self.validation.to(device) if self.validation is not None else None
+        return replace(self, train=self.train.to(device), test=self.test.to(device),
+                       validation=validation)
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,25 @@ def split_tasks(
         test = _select_classes(data.test_images, data.test_labels, classes, task)
         experiences.append(Experience(task, classes, train, test))
     return Benchmark(f"split_{data.name}", tuple(experiences), data.n_classes, data.image_shape)
+
+
+def carve_validation(benchmark: Benchmark, fraction: float,
+                     generator: torch.Generator) -> Benchmark:
+    """Hold out ``fraction`` of every task's training samples — a seeded random choice, the
+    same for the same generator state — as that task's validation set; the model never trains
+    on them. Settings are chosen on these, and the test set reports."""
+    if not 0 <= fraction < 1:
+        raise ValueError(f"benchmark.validation is the fraction of each task's training data "
+                         f"held out, in [0, 1); got {fraction}.")
+    if fraction == 0:
+        return benchmark
+    experiences = []
+    for e in benchmark.experiences:
+        order = torch.randperm(len(e.train), generator=generator)
+        held = max(1, round(fraction * len(e.train)))
+        experiences.append(replace(e, train=e.train.select(order[held:].sort().values),
+                                   validation=e.train.select(order[:held].sort().values)))
+    return replace(benchmark, experiences=tuple(experiences))
 
 
 def permuted_tasks(

@@ -10,6 +10,7 @@ from torch import nn
 from hebbnet.continual.benchmark import Experience, TensorSet
 from hebbnet.continual.scenario import Scenario, mask_logits
 from hebbnet.data import to_float
+from hebbnet.models.plastic import module_device
 
 
 @torch.no_grad()
@@ -17,7 +18,7 @@ def accuracy(
     model: nn.Module, data: TensorSet, active: torch.Tensor | None, batch_size: int = 4096
 ) -> float:
     """Fraction of ``data`` classified correctly, comparing only ``active`` output units."""
-    device = next(model.parameters()).device
+    device = module_device(model)
     was_training = model.training
     model.eval()
     correct = 0
@@ -30,9 +31,11 @@ def accuracy(
 
 
 def accuracy_row(
-    model: nn.Module, experiences: Sequence[Experience], scenario: Scenario, batch_size: int = 4096
+    model: nn.Module, experiences: Sequence[Experience], scenario: Scenario,
+    batch_size: int = 4096, split: str = "test",
 ) -> list[float]:
-    """Test accuracy on every task of the benchmark, in task order."""
+    """Accuracy on every task's ``split`` (``test`` or ``validation``), in task order."""
     return [
-        accuracy(model, e.test, scenario.test_mask(e.task_id), batch_size) for e in experiences
+        accuracy(model, getattr(e, split), scenario.test_mask(e.task_id), batch_size)
+        for e in experiences
     ]

@@ -8,19 +8,29 @@ import torch
 from torch import nn
 
 from hebbnet.config.schema import BenchmarkConfig, LoggerConfig, TrainConfig
-from hebbnet.continual.benchmark import Benchmark, permuted_tasks, rotated_tasks, split_tasks
+from hebbnet.continual.benchmark import (
+    Benchmark,
+    carve_validation,
+    permuted_tasks,
+    rotated_tasks,
+    split_tasks,
+)
 from hebbnet.continual.scenario import Scenario
 from hebbnet.continual.strategies import STRATEGIES, Strategy
 from hebbnet.data import load_dataset, pad_images
-from hebbnet.models import MLP
+from hebbnet.models.factory import build_model
 from hebbnet.monitor import LOGGERS, NullLogger, TensorBoardLogger
 
 BENCHMARK_KINDS = ("split", "permuted", "rotated")
-MODELS = ("mlp",)
 
 
 def build_benchmark(cfg: BenchmarkConfig, data_root: str, generator: torch.Generator) -> Benchmark:
-    """Load the data set and cut it into tasks; ``generator`` seeds permutations and orders."""
+    """Load the data set, cut it into tasks and hold out each task's validation share;
+    ``generator`` seeds permutations, orders and the validation split."""
+    return carve_validation(_tasks(cfg, data_root, generator), cfg.validation, generator)
+
+
+def _tasks(cfg: BenchmarkConfig, data_root: str, generator: torch.Generator) -> Benchmark:
     if cfg.kind not in BENCHMARK_KINDS:
         raise ValueError(
             f"Unknown benchmark.kind {cfg.kind!r}; valid: {', '.join(BENCHMARK_KINDS)}."
@@ -48,13 +58,6 @@ def _default_angles(n_tasks: int, random: bool, generator: torch.Generator) -> l
     if random:
         return (180.0 * torch.rand(n_tasks, generator=generator, dtype=torch.float64)).tolist()
     return [180.0 * i / n_tasks for i in range(n_tasks)]
-
-
-def build_model(cfg, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:
-    if cfg.name not in MODELS:
-        raise ValueError(f"Unknown model {cfg.name!r}; valid: {', '.join(MODELS)}.")
-    return MLP(input_shape, list(cfg.hidden_sizes), n_outputs, cfg.activation, cfg.init,
-               cfg.code_size, cfg.code_active)
 
 
 def build_strategy(

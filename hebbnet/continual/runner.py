@@ -41,6 +41,7 @@ from hebbnet.continual.run_directory import RunDirectoryError, exclusive, make_r
 from hebbnet.continual.scenario import Scenario
 from hebbnet.continual.strategies import Strategy
 from hebbnet.files import remove_temporaries, write_text
+from hebbnet.models.plastic import PlasticNetwork
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,8 @@ class RunState:
     next_task: int = 0
     rows: list[list[float]] = field(default_factory=list)  # R[i] for finished tasks
     random_init: list[float] = field(default_factory=list)
+    val_rows: list[list[float]] = field(default_factory=list)  # on validation sets, if any
+    val_random_init: list[float] = field(default_factory=list)
     global_step: int = 0
     train_seconds: float = 0.0
     train_samples: int = 0
@@ -137,9 +140,17 @@ def _start_or_resume(cfg: Config, run_dir: Path, parts: _Parts) -> RunState:
         return state
     if cfg.resume:
         log.warning("resume=true but %s has no checkpoint: starting afresh.", run_dir)
-    random_init = accuracy_row(parts.model, parts.experiences, parts.scenario,
-                               cfg.train.eval_batch_size)
-    return RunState(random_init=random_init)
+    random_init, val_random_init = _evaluate(cfg, parts)
+    return RunState(random_init=random_init, val_random_init=val_random_init)
+
+
+def _evaluate(cfg: Config, parts: _Parts) -> tuple[list[float], list[float]]:
+    """A row of test accuracies, and one of validation accuracies (empty without them)."""
+    test = accuracy_row(parts.model, parts.experiences, parts.scenario, cfg.train.eval_batch_size)
+    if parts.experiences[0].validation is None:
+        return test, []
+    return test, accuracy_row(parts.model, parts.experiences, parts.scenario,
+                              cfg.train.eval_batch_size, split="validation")
 
 
 def _train_task(cfg: Config, parts: _Parts, state: RunState, task: int, logger) -> None:
@@ -156,10 +167,14 @@ def _train_task(cfg: Config, parts: _Parts, state: RunState, task: int, logger) 
     if getattr(parts.strategy, "sleeps_after_experience", False):
         _sleep(cfg, parts, state, task, logger)
     _check_finite(parts.model, task)
-    row = accuracy_row(parts.model, parts.experiences, parts.scenario, cfg.train.eval_batch_size)
+    row, val_row = _evaluate(cfg, parts)
     state.rows.append(row)
+    if val_row:
+        state.val_rows.append(val_row)
+        for j, value in enumerate(val_row):
+            logger.scalar(f"val_acc/task_{j}", value, state.global_step)
     state.next_task = task + 1
-    state.strategy_bytes = parts.strategy.memory_bytes()
+    state.strategy_bytes = parts.strategy.memory_bytes() + _statistics_bytes(parts.model)
     R = _padded_matrix(state.rows, parts.benchmark.n_tasks)
     logger.task_end(task, R, parts.model, state.global_step)
     logger.scalar("memory/strategy_bytes", state.strategy_bytes, state.global_step)
@@ -177,6 +192,12 @@ def _sleep(cfg: Config, parts: _Parts, state: RunState, task: int, logger) -> No
     logger.sleep(task, before, after, report, state.global_step)
     log.info("sleep after task %d: %s -> %s", task, " ".join(f"{a:.3f}" for a in before),
              " ".join(f"{a:.3f}" for a in after))
+
+
+def _statistics_bytes(model: nn.Module) -> int:
+    """What a plastic network's readout carries across tasks besides weights (per-class counts,
+    per-neuron activity sums): memory beyond the model, like a strategy's."""
+    return model.statistics_bytes() if isinstance(model, PlasticNetwork) else 0
 
 
 def _check_finite(model: nn.Module, task: int) -> None:
@@ -284,6 +305,11 @@ def _flatten(entries: dict, prefix: str = "") -> dict:
 def _metrics(cfg: Config, benchmark_name: str, state: RunState, seconds: float) -> dict:
     R = np.array(state.rows)
     random_init = np.array(state.random_init)
+    validation = None
+    if state.val_rows:  # the numbers to choose settings by; the test set's are to report
+        V, val_init = np.array(state.val_rows), np.array(state.val_random_init)
+        validation = {**cl_metrics.summarize(V, val_init), "acc_matrix": V.tolist(),
+                      "random_init_acc": val_init.tolist()}
     return {
         "benchmark": benchmark_name,
         "scenario": cfg.scenario,
@@ -297,5 +323,6 @@ def _metrics(cfg: Config, benchmark_name: str, state: RunState, seconds: float) 
         "train_samples_per_s": state.train_samples / max(state.train_seconds, 1e-9),
         "strategy_bytes": state.strategy_bytes,
         "sleeps": state.sleeps,
+        "validation": validation,
         "run_seconds": seconds,
     }

@@ -36,13 +36,15 @@ compiled loop on the CPU (``diehl_cook_compiled.py``, Numba), 4–40× faster at
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from hebbnet.models.diehl_cook_compiled import present_compiled
+from hebbnet.models.readouts import label_neurons, vote
 from hebbnet.spiking.encoders import poisson_events
 
 BACKENDS = ("auto", "compiled", "torch")  # auto: compiled on the CPU, torch elsewhere
@@ -163,6 +165,42 @@ class DiehlCook2015(nn.Module):
         return spikes
 
 
+class SpikeCountFeatures(nn.Module):
+    """A Diehl & Cook network as a plastic network's features: each image's spike counts per
+    excitatory neuron. The network learns by STDP whenever it runs in training mode; its
+    random numbers (initial weights, Poisson input, lottery) come from torch's global
+    generator, which a run's checkpoint saves, so a resumed run draws the same spikes.
+
+    Args:
+        input_shape: (C, H, W) of one image, intensities in [0, 1].
+        params: the network's :class:`DiehlCookParameters`.
+        chunk: images per presentation when not learning (bounds the spike tensor's memory;
+            learning presents each training batch whole, as the paper's loop does).
+
+    Shape: x (N, C, H, W) → h (N, n_neurons) float spike counts.
+    """
+
+    def __init__(self, input_shape: Sequence[int], params: DiehlCookParameters = DiehlCookParameters(),
+                 chunk: int = 256, backend: str = "auto"):
+        super().__init__()
+        self.network = DiehlCook2015(math.prod(input_shape), params, backend=backend)
+        self.base_params, self.chunk, self.out_features = params, chunk, params.n_neurons
+        self.frozen = False
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        flat = x.flatten(1)
+        if self.training and not self.frozen:
+            return self.network.train()(flat).float()
+        self.network.eval()
+        return torch.cat([self.network(part) for part in flat.split(self.chunk)]).float()
+
+    def set_gain(self, gain: float) -> None:
+        """STDP at ``gain`` times its rates ν_pre, ν_post; 0 stops learning (and θ's growth)."""
+        self.frozen = gain == 0
+        self.network.params = replace(self.base_params, nu_pre=self.base_params.nu_pre * gain,
+                                      nu_post=self.base_params.nu_post * gain)
+
+
 class _PresentationState:
     """Membranes, refractory clocks, inhibition in flight and traces during one presentation."""
 
@@ -226,17 +264,11 @@ class _PresentationState:
 def assign_labels(counts: torch.Tensor, labels: torch.Tensor, n_classes: int) -> torch.Tensor:
     """Each neuron's class: the one whose images made it fire most on average (Diehl & Cook).
     ``counts`` (N, neurons) from labelled *training* images; neurons that never fired get -1."""
-    totals = torch.zeros(n_classes, counts.shape[1], device=counts.device)
-    totals.index_add_(0, labels, counts.float())
-    per_image = totals / torch.bincount(labels, minlength=n_classes).clamp_min(1).unsqueeze(1)
-    assignment = per_image.argmax(0)
-    return torch.where(counts.sum(0) > 0, assignment, torch.full_like(assignment, -1))
+    activity = torch.zeros(n_classes, counts.shape[1], device=counts.device)
+    activity.index_add_(0, labels, counts.float())
+    return label_neurons(activity, torch.bincount(labels, minlength=n_classes))
 
 
 def predict(counts: torch.Tensor, assignment: torch.Tensor, n_classes: int) -> torch.Tensor:
     """The class whose assigned neurons fired most on average ("all-activity" vote)."""
-    votes = torch.zeros(len(counts), n_classes, device=counts.device)
-    known = assignment >= 0
-    votes.index_add_(1, assignment[known], counts[:, known].float())
-    size = torch.bincount(assignment[known], minlength=n_classes).clamp_min(1)
-    return (votes / size).argmax(1)
+    return vote(counts.float(), assignment, n_classes).argmax(1)

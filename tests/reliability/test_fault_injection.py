@@ -10,7 +10,12 @@ import pytest
 import torch
 
 from hebbnet.config import LoggerConfig, TrainConfig
-from hebbnet.config.schema import STRATEGY_SCHEMAS
+from hebbnet.config.schema import (
+    STRATEGY_SCHEMAS,
+    DiehlCookConfig,
+    FlyConfig,
+    HebbianDenseConfig,
+)
 from hebbnet.continual import run_experiment
 from hebbnet.continual.checkpoint import CHECKPOINT_NAME
 from hebbnet.testing import KILL_POINTS, TORN, count_calls, run_killed
@@ -31,11 +36,19 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-def config(name: str, resume: bool = False, logger: str = "none"):
-    strategy = STRATEGY_SCHEMAS[name](**OPTIONS.get(name, {}))
+PLASTIC_MODELS = {
+    "hebbian dense, delta rule": HebbianDenseConfig(width=64, readout="delta", lr_decay=0.5),
+    "diehl & cook": DiehlCookConfig(n_neurons=20, steps=20),
+    "fly": FlyConfig(kenyon_cells=500, active=25),
+}
+
+
+def config(name: str, resume: bool = False, logger: str = "none", model=None):
+    strategy = STRATEGY_SCHEMAS[name](name=name, **OPTIONS.get(name, {}))
     return quick_config(strategy=strategy, resume=resume,
                         train=TrainConfig(batch_size=16, iterations=12),
-                        logger=LoggerConfig(name=logger, progress=False))
+                        logger=LoggerConfig(name=logger, progress=False),
+                        **({"model": model} if model is not None else {}))
 
 
 def final_weights(run_dir):
@@ -49,10 +62,10 @@ def assert_same_run(resumed: dict, straight: dict, resumed_dir, straight_dir) ->
         assert torch.equal(final_weights(resumed_dir)[key], tensor), key
 
 
-@pytest.mark.parametrize("name", sorted(STRATEGY_SCHEMAS))
-def test_a_run_killed_anywhere_resumes_bit_for_bit(name, tmp_path):
-    straight = run_experiment(config(name), tmp_path / "straight")
-    counts = count_calls(lambda: run_experiment(config(name), tmp_path / "counted"),
+def kill_everywhere_and_resume(name: str, tmp_path, model=None) -> None:
+    """Kill a run once at a random call of every kill point it reaches; resume each."""
+    straight = run_experiment(config(name, model=model), tmp_path / "straight")
+    counts = count_calls(lambda: run_experiment(config(name, model=model), tmp_path / "counted"),
                          list(KILL_POINTS))
     draw = random.Random(name)
     for point, calls in counts.items():
@@ -60,10 +73,22 @@ def test_a_run_killed_anywhere_resumes_bit_for_bit(name, tmp_path):
             continue
         run_dir = tmp_path / point.replace(" ", "_")
         call = draw.randint(1, calls)
-        assert run_killed(lambda: run_experiment(config(name), run_dir), point, call), point
-        resumed = run_experiment(config(name, resume=True), run_dir)
+        assert run_killed(lambda: run_experiment(config(name, model=model), run_dir), point,
+                          call), point
+        resumed = run_experiment(config(name, resume=True, model=model), run_dir)
         assert_same_run(resumed, straight, run_dir, tmp_path / "straight")
         assert not list(run_dir.glob(".*.tmp"))  # a torn temporary file is cleared on resume
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGY_SCHEMAS))
+def test_a_run_killed_anywhere_resumes_bit_for_bit(name, tmp_path):
+    kill_everywhere_and_resume(name, tmp_path)
+
+
+@pytest.mark.parametrize("model", PLASTIC_MODELS)
+@pytest.mark.parametrize("name", ["naive", "cls"])
+def test_a_plastic_network_killed_anywhere_resumes_bit_for_bit(model, name, tmp_path):
+    kill_everywhere_and_resume(name, tmp_path, PLASTIC_MODELS[model])
 
 
 def test_a_run_killed_twice_with_tensorboard_on_resumes_bit_for_bit(tmp_path):

@@ -23,6 +23,8 @@ class AGEM(BufferedStrategy):
     """After the current batch's backward pass, project its gradient so that it does not point
     uphill for a batch of stored samples (the reference gradient)."""
 
+    trains_local_learners = False  # its method needs gradients
+
     def batch_loss(self, batch, task):
         loss = super().batch_loss(batch, task)
         self.remember(batch)

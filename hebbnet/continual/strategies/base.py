@@ -6,6 +6,12 @@ happens to the gradient before the step (:meth:`Strategy.before_step`), after it
 (:meth:`Strategy.after_step`) and after the experience (:meth:`Strategy.after_experience`).
 There is no callback chain: the loop is :meth:`Strategy.train_experience`, and one step is
 :meth:`Strategy.training_step`, both read top to bottom.
+
+A model that learns by local rules only (a :class:`~hebbnet.models.plastic.PlasticNetwork`
+whose ``learns_locally``) has no gradient and no optimiser: each step shows it the batch
+(:meth:`Strategy.local_step`). Strategies that only decide what data the model sees can train
+it (``trains_local_learners``); those built on gradients (EWC, SI, LwF, A-GEM, DER++) cannot,
+and say so before training starts.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from hebbnet.config.schema import TrainConfig
 from hebbnet.continual.benchmark import Experience, TensorSet
 from hebbnet.continual.scenario import Scenario, mask_logits
 from hebbnet.data import to_float
+from hebbnet.models.plastic import PlasticNetwork, module_device
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 
@@ -74,6 +81,8 @@ class Strategy:
     (:meth:`loss`), and what happens around an experience (:meth:`after_experience`).
     """
 
+    trains_local_learners = True  # False for strategies whose method needs gradients
+
     def __init__(
         self,
         model: nn.Module,
@@ -86,7 +95,15 @@ class Strategy:
         self.scenario = scenario
         self.schedule = schedule
         self.generator = generator
-        self.optimizer = self._make_optimizer()
+        self.learns_locally = getattr(model, "learns_locally", False)
+        if self.learns_locally and not self.trains_local_learners:
+            raise ValueError(
+                f"{type(self).__name__} needs a model trained by gradients, and this model "
+                f"learns by local rules only (model.readout={_readout_name(model)}). Train it "
+                "with a strategy that only chooses its data (strategy=naive, joint, er or "
+                "cls), or give it a gradient-trained readout (model.readout=backprop)."
+            )
+        self.optimizer = None if self.learns_locally else self._make_optimizer()
 
     def training_set(self, experience: Experience, seen: Sequence[Experience]) -> TensorSet:
         """The data to train on for ``experience``; ``seen`` holds experiences 0..current."""
@@ -123,11 +140,13 @@ class Strategy:
         """Train on ``experience`` for the scheduled number of steps. ``final``: no experience
         follows, so :meth:`after_experience` (importance, anchors, memory for later tasks) is
         skipped — its result could not be used (e.g. EWC's Fisher after the last task)."""
-        if self.schedule.reset_optimizer:
+        if self.schedule.reset_optimizer and self.optimizer is not None:
             self.optimizer = self._make_optimizer()
+        if isinstance(self.model, PlasticNetwork):
+            self.model.start_task(experience.task_id)
         data = self.training_set(experience, seen)
         steps = steps_per_task(self.schedule, len(data))
-        device = next(self.model.parameters()).device
+        device = module_device(self.model)
         self.model.train()
         start = time.perf_counter()
         for step, index in enumerate(self._batches(len(data), steps)):
@@ -139,7 +158,10 @@ class Strategy:
         return TrainStats(steps, steps * self.schedule.batch_size, time.perf_counter() - start)
 
     def training_step(self, data: TensorSet, index: torch.Tensor, task: int) -> float:
-        """One optimiser step on the samples ``index`` of ``data``; returns the loss."""
+        """One optimiser step on the samples ``index`` of ``data``; returns the loss (for a
+        model that learns locally: one :meth:`local_step`, returning its error rate)."""
+        if self.learns_locally:
+            return self.local_step(data.select(index), task)
         loss = self.batch_loss(data.select(index), task)
         value = loss.item()
         if not math.isfinite(value):
@@ -154,11 +176,19 @@ class Strategy:
         self.after_step()
         return value
 
+    def local_step(self, batch: TensorSet, task: int) -> float:
+        """Show a locally learning model ``batch`` with its targets and the output units the
+        scenario allows; returns the batch's error rate before the step."""
+        active = self.scenario.train_mask(task, batch.t)
+        logits = self.model.learn(to_float(batch.x), batch.y, active)
+        return float((mask_logits(logits, active).argmax(1) != batch.y).float().mean())
+
     def state_dict(self) -> dict:
-        return {"optimizer": self.optimizer.state_dict()}
+        return {"optimizer": self.optimizer.state_dict() if self.optimizer is not None else None}
 
     def load_state_dict(self, state: dict) -> None:
-        self.optimizer.load_state_dict(state["optimizer"])
+        if self.optimizer is not None:
+            self.optimizer.load_state_dict(state["optimizer"])
 
     def _make_optimizer(self) -> torch.optim.Optimizer:
         """The configured optimiser; its fused kernel (one call for all parameters) on CPU
@@ -175,3 +205,8 @@ class Strategy:
             [torch.randperm(n_samples, generator=self.generator) for _ in range(n_permutations)]
         )
         return iter(order[: steps * size].view(steps, size))
+
+
+def _readout_name(model: nn.Module) -> str:
+    readout = getattr(model, "readout", None)
+    return type(readout).__name__ if readout is not None else type(model).__name__

@@ -41,6 +41,7 @@ from hebbnet.continual.scenario import mask_logits
 from hebbnet.continual.strategies.base import OPTIMIZERS, StepMonitor, Strategy, TrainStats
 from hebbnet.data import to_float
 from hebbnet.data.augment import random_shift
+from hebbnet.models.plastic import module_device
 
 
 STORES = ("pixels", "codes")
@@ -129,13 +130,26 @@ class ComplementaryLearningSystem(Strategy):
             replay = self.hippocampus.sample(len(batch), self.generator).to(batch.x.device)
             current_share = 1 / (task + 1)
             loss = current_share * loss + (1 - current_share) * self._replay_loss(replay, task)
+        self._encode(batch)
+        return loss
+
+    def local_step(self, batch: TensorSet, task: int) -> float:
+        """A cortex that learns by local rules sees the batch, then as many replayed episodes."""
+        error = super().local_step(batch, task)
+        if self.wake_replay and len(self.hippocampus):
+            replay = self.hippocampus.sample(len(batch), self.generator).to(batch.x.device)
+            super().local_step(self._recollect(replay), task)
+        self._encode(batch)
+        return error
+
+    def _encode(self, batch: TensorSet) -> None:
+        """The hippocampus encodes the samples of the stream's first pass."""
         if self._to_encode > 0:
             new = batch.select(slice(0, self._to_encode))
             self.hippocampus.store(self._episodes(new), self.generator)
             if self.spiking.steps:
                 self._remember_average(new)
             self._to_encode -= len(new)
-        return loss
 
     @torch.no_grad()
     def _episodes(self, new: TensorSet) -> TensorSet:
@@ -163,19 +177,23 @@ class ComplementaryLearningSystem(Strategy):
         return SleepReport(replayed, change, spikes, len(self.hippocampus), self.memory_bytes())
 
     def _nrem_replay(self, task: int) -> int:
-        """``sleep_steps`` steps of learning on hippocampal episodes alone."""
+        """``sleep_steps`` steps of learning on hippocampal episodes alone (shown to a cortex
+        that learns locally)."""
         replayed = 0
         if len(self.hippocampus) and self.sleep_steps:
-            device = next(self.model.parameters()).device
-            optimizer = OPTIMIZERS[self.schedule.optimizer](self.model.parameters(),
-                                                            lr=self.sleep_lr)
+            device = module_device(self.model)
+            optimizer = None if self.learns_locally else OPTIMIZERS[self.schedule.optimizer](
+                self.model.parameters(), lr=self.sleep_lr)
             self.model.train()
             for _ in range(self.sleep_steps):
-                replay = self.hippocampus.sample(self.sleep_batch_size, self.generator)
-                loss = self._replay_loss(replay.to(device), task)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
+                replay = self.hippocampus.sample(self.sleep_batch_size, self.generator).to(device)
+                if optimizer is None:
+                    super().local_step(self._recollect(replay), task)
+                else:
+                    loss = self._replay_loss(replay, task)
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    optimizer.step()
                 replayed += len(replay)
         return replayed
 
@@ -188,11 +206,16 @@ class ComplementaryLearningSystem(Strategy):
         scales = layer_scales(layers, reference.to(layers[0].weight.device))
         return sum(spiking_sleep(layers, mean, scales, self.spiking, self.generator))
 
+    def _recollect(self, replay: TensorSet) -> TensorSet:
+        """Replayed episodes, each moved by up to ``replay_shift`` pixels (a recollection is
+        not a copy; codes and permuted pixels are not moved)."""
+        return TensorSet(random_shift(replay.x, self.replay_shift, self.generator), replay.y,
+                         replay.t)
+
     def _replay_loss(self, replay: TensorSet, task: int) -> torch.Tensor:
-        """Cross-entropy on replayed episodes, each moved by up to ``replay_shift`` pixels (a
-        recollection is not a copy; codes and permuted pixels are not moved), masked as its own
-        task requires."""
-        x = to_float(random_shift(replay.x, self.replay_shift, self.generator))
+        """Cross-entropy on recollected episodes, masked as each one's own task requires."""
+        recollection = self._recollect(replay)
+        x = to_float(recollection.x)
         logits = self.model.classify(x) if self.codes else self.model(x)
         return F.cross_entropy(mask_logits(logits, self.scenario.train_mask(task, replay.t)),
                                replay.y)

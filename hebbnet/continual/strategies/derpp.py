@@ -17,6 +17,8 @@ class DERpp(BufferedStrategy):
     error over the logits, as in the authors' code). ``beta=0`` is DER.
     """
 
+    trains_local_learners = False  # its method needs gradients
+
     def __init__(self, model, scenario, schedule, generator, buffer_size: int,
                  alpha: float = 0.2, beta: float = 0.5, replay_batch_size: int | None = None):
         super().__init__(model, scenario, schedule, generator, buffer_size, "reservoir",

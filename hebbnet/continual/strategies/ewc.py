@@ -32,6 +32,8 @@ class EWC(Strategy):
     (None: all of them).
     """
 
+    trains_local_learners = False  # its method needs gradients
+
     def __init__(self, model, scenario, schedule, generator, ewc_lambda: float,
                  online: bool = False, gamma: float = 1.0, fisher_samples: int | None = None):
         super().__init__(model, scenario, schedule, generator)

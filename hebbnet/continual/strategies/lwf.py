@@ -30,6 +30,8 @@ class LwF(Strategy):
     van de Ven et al. (2022), the domain-incremental term counts once per earlier task.
     """
 
+    trains_local_learners = False  # its method needs gradients
+
     def __init__(self, model, scenario, schedule, generator, alpha: float = 1.0,
                  temperature: float = 2.0):
         super().__init__(model, scenario, schedule, generator)

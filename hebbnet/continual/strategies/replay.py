@@ -90,3 +90,12 @@ class ExperienceReplay(BufferedStrategy):
         else:
             current_share = len(batch) / (len(batch) + len(replay))
         return current_share * loss + (1 - current_share) * replayed
+
+    def local_step(self, batch, task):
+        """A locally learning model sees the current batch, then a batch of stored samples."""
+        drawn = self.replay_batch()
+        self.remember(batch)
+        error = super().local_step(batch, task)
+        if drawn is not None:
+            super().local_step(drawn[0], task)
+        return error

@@ -26,6 +26,8 @@ class SI(Strategy):
     whose tuned c this is meant to reuse).
     """
 
+    trains_local_learners = False  # its method needs gradients
+
     def __init__(self, model, scenario, schedule, generator, c: float, epsilon: float = 0.1):
         super().__init__(model, scenario, schedule, generator)
         if c < 0 or epsilon <= 0:

@@ -1,0 +1,38 @@
+"""The fruit fly's olfactory circuit as features (Dasgupta, Stevens & Navlakha 2017; Shen,
+Dasgupta & Navlakha 2021): projection neurons drive many more Kenyon cells through a fixed
+random matrix, and the anterior paired lateral neuron's inhibition lets only the most driven
+fire (:class:`hebbnet.layers.SparseCode`). Nothing here learns; with an associative readout
+(``HebbianAssociation``) the only plastic synapses are those from the active Kenyon cells to
+the output neuron of the sample's class.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from hebbnet.layers import SparseCode
+
+
+class KenyonCells(nn.Module):
+    """Args:
+        input_shape: (C, H, W) of one image.
+        size: Kenyon cells.
+        active: how many fire for each input (k-winners-take-all).
+
+    Shape: x (N, C, H, W) → h (N, size) binary.
+    """
+
+    def __init__(self, input_shape: Sequence[int], size: int = 20000, active: int = 1000):
+        super().__init__()
+        self.code = SparseCode(math.prod(input_shape), size, active)
+        self.out_features = size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.code(x)
+
+    def set_gain(self, gain: float) -> None:
+        """A fixed code: nothing to scale."""

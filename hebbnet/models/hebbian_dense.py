@@ -1,0 +1,75 @@
+"""Dense Hebbian features: one plastic layer (Krotov–Hopfield, SoftHebb, competitive, …) with
+optional homeostasis and two-timescale consolidation, then a fixed nonlinearity.
+
+    h = φ(W x),  W learning by ``rule`` (local mode) while the network trains,
+    φ = relu:      h_i = max(0, u_i)
+    φ = triangle:  h_i = max(0, u_i − mean_j u_j)   (Coates & Ng's triangle code on the drive)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from hebbnet.homeostasis import IntrinsicPlasticity, SynapticScaling
+from hebbnet.layers import HebbianLinear
+from hebbnet.plasticity import TagAndCapture
+from hebbnet.rules import make_rule
+
+ACTIVATIONS = ("relu", "triangle")
+HOMEOSTASIS = ("scaling", "intrinsic")
+
+
+class DenseHebbianFeatures(nn.Module):
+    """Args:
+        input_shape: (C, H, W) of one image (flattened on the way in).
+        width: number of feature units.
+        rule: a rule name (:data:`hebbnet.rules.RULES`), with ``rule_options`` as its keyword
+            arguments (e.g. ``{"nearest": True, "winner_mean": True}`` for ``competitive``).
+        lr: the layer's learning rate.
+        activation: ``relu`` or ``triangle``.
+        homeostasis: any of ``scaling`` (SynapticScaling) and ``intrinsic``
+            (IntrinsicPlasticity), toward ``target`` activity.
+        consolidation: tagging and capture (:class:`TagAndCapture`): every change lands in a
+            decaying early weight; plasticity-related products, released at the start of each
+            task (a novel context), let tagged synapses capture it into the late weight.
+
+    Shape: x (N, C, H, W) → h (N, width).
+    """
+
+    def __init__(self, input_shape: Sequence[int], width: int, rule: str = "krotov_hopfield",
+                 lr: float = 0.02, rule_options: dict | None = None, activation: str = "relu",
+                 homeostasis: Sequence[str] = (), target: float = 0.05,
+                 consolidation: bool = False):
+        super().__init__()
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"Unknown model.activation {activation!r}; valid: "
+                             f"{', '.join(ACTIVATIONS)}.")
+        unknown = set(homeostasis) - set(HOMEOSTASIS)
+        if unknown:
+            raise ValueError(f"Unknown model.homeostasis {sorted(unknown)}; valid: "
+                             f"{', '.join(HOMEOSTASIS)}.")
+        n_in = math.prod(input_shape)
+        mechanisms = [SynapticScaling(width, target) if name == "scaling"
+                      else IntrinsicPlasticity(width, target) for name in homeostasis]
+        self.layer = HebbianLinear(n_in, width, make_rule(rule, n_in, width, **(rule_options or {})),
+                                   lr=lr, output="drive", homeostasis=mechanisms,
+                                   consolidation=TagAndCapture() if consolidation else None)
+        self.activation, self.base_lr, self.out_features = activation, lr, width
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        u = self.layer(x.flatten(1))
+        if self.activation == "triangle":
+            u = u - u.mean(1, keepdim=True)
+        return torch.relu(u)
+
+    def set_gain(self, gain: float) -> None:
+        """Plasticity at ``gain`` times the configured rate; 0 freezes the layer. A new task
+        releases plasticity-related products for consolidation."""
+        self.layer.plastic = gain > 0
+        self.layer.lr = self.base_lr * gain if gain > 0 else self.base_lr
+        if self.layer.consolidation is not None:
+            self.layer.consolidation.trigger()

@@ -1,0 +1,88 @@
+"""A plastic network: features that learn by local rules, then a readout — a model like any
+other for the continual-learning runner.
+
+Contract (what the runner and the strategies rely on):
+
+* ``forward(x)`` maps images (N, C, H, W) in [0, 1] to logits (N, n_outputs). In ``train()``
+  the features learn from what passes through them by their own rules (no labels, no
+  gradient); in ``eval()`` nothing changes.
+* ``learns_locally``: True when the readout learns by a local rule as well. Then nothing has
+  a gradient and a strategy trains the network with :meth:`PlasticNetwork.learn` (see
+  ``Strategy.local_step``); otherwise the readout is a linear layer that any strategy's loss
+  and optimiser train, while the features keep learning locally underneath.
+* ``start_task(task)``: the critical period — the features' plasticity is scaled by
+  ``lr_decay ** task`` (1: always open; 0: closed once the first task is learned).
+* ``statistics_bytes()``: what the readout carries across tasks besides weights, counted in a
+  run's memory.
+
+Features modules implement ``forward(x) -> (N, out_features)``, ``out_features`` and
+``set_gain(g)`` (their plasticity scaled by g; 0 freezes them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from hebbnet.models.readouts import Readout
+
+
+class PlasticNetwork(nn.Module):
+    """``readout(features(x))``.
+
+    Args:
+        features: the plastic feature module (see the module docstring).
+        readout: a :class:`~hebbnet.models.readouts.Readout` over ``features.out_features``.
+        input_shape: (C, H, W) of one image.
+        lr_decay: the features' plasticity at task k is ``lr_decay ** k`` of its start.
+
+    Shape: x (N, C, H, W) → logits (N, n_outputs).
+    """
+
+    def __init__(self, features: nn.Module, readout: Readout, input_shape: Sequence[int],
+                 lr_decay: float = 1.0):
+        super().__init__()
+        if not 0 <= lr_decay <= 1:
+            raise ValueError(f"model.lr_decay must be in [0, 1] (1: plasticity never closes), "
+                             f"got {lr_decay}.")
+        self.features, self.readout = features, readout
+        self.input_shape, self.lr_decay = tuple(input_shape), lr_decay
+
+    @property
+    def learns_locally(self) -> bool:
+        return self.readout.learns_locally
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if tuple(x.shape[1:]) != self.input_shape:
+            raise ValueError(f"{type(self.features).__name__} network expects inputs of shape "
+                             f"(batch, {', '.join(map(str, self.input_shape))}), "
+                             f"got {tuple(x.shape)}.")
+        return self.readout(self.features(x))
+
+    @torch.no_grad()
+    def learn(self, x: torch.Tensor, targets: torch.Tensor,
+              active: torch.Tensor | None) -> torch.Tensor:
+        """One local step on a labelled batch: the features learn as ``x`` passes (in
+        ``train()``), then the readout learns from the features, the targets and the output
+        units the scenario allows. Returns the logits the batch got before the readout's step."""
+        h = self.features(x)
+        logits = self.readout(h)
+        self.readout.learn(h, targets, active)
+        return logits
+
+    def start_task(self, task: int) -> None:
+        self.features.set_gain(self.lr_decay ** task if task else 1.0)
+
+    def statistics_bytes(self) -> int:
+        return self.readout.statistics_bytes()
+
+
+
+def module_device(module: nn.Module) -> torch.device:
+    """Where ``module`` lives: the device of its first parameter or buffer (a network of
+    buffers only, like Diehl & Cook's, has no parameters)."""
+    for tensor in module.state_dict().values():
+        return tensor.device
+    return torch.device("cpu")

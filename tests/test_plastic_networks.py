@@ -1,0 +1,161 @@
+"""Plastic networks in the continual-learning loop: every model trains and is evaluated through
+the runner, resumes bit for bit, keeps its readout statistics from training samples only, and
+refuses combinations that cannot work before training starts."""
+
+import pytest
+import torch
+
+from hebbnet.config import TrainConfig
+from hebbnet.config.schema import (
+    DiehlCookConfig,
+    FlyConfig,
+    HebbianDenseConfig,
+    SoftHebbConvConfig,
+    StrategyConfig,
+)
+from hebbnet.config.schema import STRATEGY_SCHEMAS
+from hebbnet.continual import run_experiment
+from hebbnet.models.readouts import ClassMeans, DeltaRule, HebbianAssociation, NeuronLabels
+
+from conftest import killed_and_resumed, quick_config
+
+MODELS = {
+    "dense, backprop readout": HebbianDenseConfig(width=64),
+    "dense, delta rule": HebbianDenseConfig(width=64, readout="delta"),
+    "dense, class means, homeostasis": HebbianDenseConfig(width=64, readout="class_means",
+                                                          homeostasis=["scaling", "intrinsic"]),
+    "dense, consolidation, critical period": HebbianDenseConfig(
+        width=64, readout="hebbian", consolidation=True, lr_decay=0.5),
+    "softhebb conv": SoftHebbConvConfig(depth=1),
+    "diehl & cook": DiehlCookConfig(n_neurons=20, steps=20),
+    "fly": FlyConfig(kenyon_cells=500, active=25),
+}
+
+
+def plastic_config(model, strategy=None, **overrides):
+    return quick_config(model=model, strategy=strategy or StrategyConfig(),
+                        train=TrainConfig(batch_size=16, iterations=8), **overrides)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_each_plastic_network_runs_through_the_runner_and_resumes_bit_for_bit(
+        name, tmp_path, monkeypatch):
+    cfg = plastic_config(MODELS[name])
+    straight = run_experiment(cfg, tmp_path / "straight")
+    assert len(straight["acc_matrix"]) == 5 and 0 <= straight["acc"] <= 1
+    resumed = killed_and_resumed(cfg, tmp_path / "resumed", monkeypatch, task=2, step=3)
+    assert resumed["acc_matrix"] == straight["acc_matrix"]
+    assert resumed["strategy_bytes"] == straight["strategy_bytes"]
+
+
+def test_the_fly_learns_class_incremental_digits_without_replay(tmp_path):
+    cfg = quick_config(model=FlyConfig(kenyon_cells=4000, active=200),
+                       train=TrainConfig(batch_size=32, epochs=1, iterations=None))
+    result = run_experiment(cfg, tmp_path)
+    assert result["acc"] > 0.8 and result["forgetting"] < 0.1  # naive MLP: 0.20 and ≈ 1
+    assert result["strategy_bytes"] == 0  # the readout keeps weights, no statistics
+
+
+def test_readout_statistics_are_counted_in_the_bytes(tmp_path):
+    cfg = plastic_config(DiehlCookConfig(n_neurons=20, steps=20))
+    result = run_experiment(cfg, tmp_path)
+    assert result["strategy_bytes"] == 10 * 20 * 4 + 10 * 8  # activity sums, sample counts
+
+
+@pytest.mark.parametrize("strategy", ["ewc", "si", "lwf", "agem", "derpp"])
+def test_a_gradient_strategy_refuses_a_network_that_learns_locally(strategy, tmp_path):
+    cfg = plastic_config(FlyConfig(kenyon_cells=500, active=25), STRATEGY_SCHEMAS[strategy]())
+    with pytest.raises(ValueError, match="needs a model trained by gradients.*model.readout="
+                                         "backprop"):
+        run_experiment(cfg, tmp_path)
+    assert not (tmp_path / "checkpoint.pt").exists()
+
+
+@pytest.mark.parametrize("strategy", ["ewc", "lwf", "derpp"])
+def test_gradient_strategies_train_the_backprop_readout_of_plastic_features(strategy, tmp_path):
+    cfg = plastic_config(HebbianDenseConfig(width=64), STRATEGY_SCHEMAS[strategy]())
+    assert 0 <= run_experiment(cfg, tmp_path)["acc"] <= 1
+
+
+@pytest.mark.parametrize("strategy", ["joint", "er", "cls"])
+def test_data_choosing_strategies_show_a_local_learner_old_classes_again(strategy, tmp_path):
+    options = {"er": {"buffer_size": 50}, "cls": {"memory_bytes": 2000, "sleep_steps": 5}}
+    model = HebbianDenseConfig(width=64, readout="class_means")
+    counts = {}
+    for name, chosen in (("naive", StrategyConfig()),
+                         (strategy, STRATEGY_SCHEMAS[strategy](name=strategy,
+                                                               **options.get(strategy, {})))):
+        run_experiment(plastic_config(model, chosen), tmp_path / name)
+        state = torch.load(tmp_path / name / "checkpoint.pt", weights_only=True)["model"]
+        counts[name] = state["readout.counts"]
+    assert counts["naive"].sum() == 5 * 8 * 16  # every stream sample once
+    assert counts[strategy][:2].sum() > counts["naive"][:2].sum()  # task 0's classes again
+
+
+@pytest.mark.parametrize("model, message", [
+    (DiehlCookConfig(n_neurons=5), "5 feature neurons for 10 output classes"),
+    (HebbianDenseConfig(readout="perceptron"), "Unknown model.readout 'perceptron'"),
+    (HebbianDenseConfig(homeostasis=["sleep"]), "Unknown model.homeostasis"),
+    (HebbianDenseConfig(lr_decay=1.5), "model.lr_decay must be in"),
+    (SoftHebbConvConfig(depth=4), "model.depth"),
+])
+def test_bad_plastic_model_settings_are_named_before_training(model, message, tmp_path):
+    with pytest.raises(ValueError, match=message):
+        run_experiment(plastic_config(model), tmp_path)
+
+
+def test_a_closed_critical_period_freezes_the_features_after_the_first_task(tmp_path,
+                                                                             monkeypatch):
+    from hebbnet.continual.strategies import Strategy
+
+    weights = []
+    original = Strategy.train_experience
+
+    def record(self, experience, *args, **kwargs):
+        stats = original(self, experience, *args, **kwargs)
+        weights.append(self.model.features.layer.weight.clone())
+        return stats
+
+    monkeypatch.setattr(Strategy, "train_experience", record)
+    run_experiment(plastic_config(HebbianDenseConfig(width=64, readout="delta", lr_decay=0.0)),
+                   tmp_path)
+    assert all(torch.equal(w, weights[0]) for w in weights[1:])
+
+
+def test_the_delta_rule_moves_only_the_allowed_units_by_the_error():
+    readout = DeltaRule(3, 4, lr=0.5)
+    readout.weight.fill_(0.1)
+    h = torch.tensor([[1.0, 0.0, 2.0]])
+    active = torch.tensor([[True, True, False, False]])
+    readout.learn(h, torch.tensor([1]), active)
+    error = torch.tensor([0 - 0.3, 1 - 0.3, 0.0, 0.0])  # t − W h on the allowed units
+    torch.testing.assert_close(readout.weight, 0.1 + 0.5 * error[:, None] * h)
+
+
+def test_hebbian_association_changes_only_the_target_units_weights():
+    readout = HebbianAssociation(5, 3)
+    h = torch.tensor([[1.0, 0, 1, 0, 0], [0, 1.0, 0, 0, 0]])
+    readout.learn(h, torch.tensor([2, 2]), None)
+    assert readout.weight[:2].eq(0).all()
+    assert readout.weight[2].tolist() == [1.0, 1.0, 1.0, 0.0, 0.0]
+
+
+def test_class_means_are_running_means_over_the_stream_and_unseen_classes_never_win():
+    readout = ClassMeans(2, 3)
+    g = torch.Generator().manual_seed(0)
+    h, y = torch.randn(50, 2, generator=g), torch.randint(0, 2, (50,), generator=g)
+    for part in range(0, 50, 7):
+        readout.learn(h[part : part + 7], y[part : part + 7], None)
+    for c in (0, 1):
+        torch.testing.assert_close(readout.means[c], h[y == c].mean(0))
+    assert readout(torch.zeros(4, 2))[:, 2].eq(float("-inf")).all()
+
+
+def test_a_neuron_keeps_its_label_once_its_class_is_gone_and_new_neurons_take_new_classes():
+    readout = NeuronLabels(3, 4)
+    readout.learn(torch.tensor([[5.0, 0.0, 0.0]]), torch.tensor([0]), None)  # task 1: class 0
+    assert readout.labels().tolist() == [0, -1, -1]
+    for _ in range(3):  # task 2: class 2 drives neurons 1 and 2; neuron 0 is silent
+        readout.learn(torch.tensor([[0.0, 4.0, 1.0]]), torch.tensor([2]), None)
+    assert readout.labels().tolist() == [0, 2, 2]
+    assert readout(torch.tensor([[0.0, 3.0, 3.0]])).argmax(1).item() == 2
