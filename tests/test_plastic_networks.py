@@ -159,3 +159,32 @@ def test_a_neuron_keeps_its_label_once_its_class_is_gone_and_new_neurons_take_ne
         readout.learn(torch.tensor([[0.0, 4.0, 1.0]]), torch.tensor([2]), None)
     assert readout.labels().tolist() == [0, 2, 2]
     assert readout(torch.tensor([[0.0, 3.0, 3.0]])).argmax(1).item() == 2
+
+
+def test_neurogenesis_protects_older_neurons_and_keeps_unborn_ones_silent(tmp_path, monkeypatch):
+    from hebbnet.continual.strategies import Strategy
+
+    states = []
+    original = Strategy.train_experience
+
+    def record(self, experience, *args, **kwargs):
+        stats = original(self, experience, *args, **kwargs)
+        network = self.model.features.network
+        states.append((network.weight.clone(), network.theta.clone()))
+        return stats
+
+    monkeypatch.setattr(Strategy, "train_experience", record)
+    model = DiehlCookConfig(n_neurons=50, steps=30, neurons_per_task=10)
+    run_experiment(plastic_config(model), tmp_path)
+    for task in range(1, 5):
+        old = slice(0, 10 * task)
+        assert torch.equal(states[task][0][:, old], states[task - 1][0][:, old])  # protected
+        assert torch.equal(states[task][1][old], states[task - 1][1][old])
+        assert (states[task - 1][1][10 * task:] > 1e8).all()  # not yet born: silent
+        assert (states[task][1][10 * task : 10 * task + 10] < 1e8).all()  # born now
+
+
+def test_neurogenesis_that_needs_more_neurons_than_there_are_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="needs 60 neurons, model.n_neurons is 50"):
+        run_experiment(plastic_config(DiehlCookConfig(n_neurons=50, neurons_per_task=12)),
+                       tmp_path)

@@ -48,6 +48,7 @@ class PlasticModelConfig:
     name: str = "hebbian_dense"
     readout: str = "backprop"  # backprop | delta | hebbian | class_means | neuron_labels
     readout_lr: Optional[float] = None  # delta and hebbian readouts; null: the rule's default
+    readout_w_max: Optional[float] = None  # hebbian readout: synapses saturate here; null: never
     lr_decay: float = 1.0  # the features' plasticity at task k is lr_decay^k (0: frozen after task 0)
 
 
@@ -81,14 +82,19 @@ class DiehlCookConfig(PlasticModelConfig):
     inhibition: float = 120.0  # mV
     nu_pre: float = 1e-4
     nu_post: float = 1e-2
+    neurons_per_task: Optional[int] = None  # neurogenesis: a block born per task, older protected
 
 
 @dataclass
 class FlyConfig(PlasticModelConfig):
+    """Defaults chosen on a validation split of Split MNIST (benchmarks/RESULTS.md, issue 18)."""
+
     name: str = "fly"
     readout: str = "hebbian"
-    kenyon_cells: int = 20000  # random expansion (Kenyon cells)
-    active: int = 1000  # k winners (APL inhibition)
+    readout_w_max: Optional[float] = 30.0  # a synapse saturates after 30 co-activations
+    kenyon_cells: int = 40000  # random expansion (Kenyon cells)
+    active: int = 200  # k winners (APL inhibition): 0.5 %
+    fan_in: Optional[int] = 32  # inputs each Kenyon cell sums (binary); null: dense Gaussian
 
 
 @dataclass

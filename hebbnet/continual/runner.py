@@ -117,17 +117,28 @@ def run_experiment(cfg: Config, run_dir: str | Path,
     return result
 
 
+def run_benchmark(cfg: Config) -> Benchmark:
+    """The benchmark of the run ``cfg``: its tasks, orders, permutations and validation split,
+    as the run itself builds them from its seed."""
+    bench_seed, _ = _seeds(cfg.seed)
+    return build_benchmark(cfg.benchmark, cfg.data.root, torch.Generator().manual_seed(bench_seed))
+
+
+def _seeds(seed: int) -> tuple[int, int]:
+    """Independent seeds for the benchmark and for the order of training samples."""
+    bench_seed, order_seed = np.random.SeedSequence(seed).generate_state(2)
+    return int(bench_seed), int(order_seed)
+
+
 def _build_parts(cfg: Config) -> _Parts:
     device = resolve_device(cfg.device)
-    bench_seed, order_seed = np.random.SeedSequence(cfg.seed).generate_state(2)
     torch.manual_seed(cfg.seed)  # model initialisation
-    benchmark = build_benchmark(
-        cfg.benchmark, cfg.data.root, torch.Generator().manual_seed(int(bench_seed))
-    )
+    benchmark = run_benchmark(cfg)
     scenario = Scenario.from_benchmark(cfg.scenario, benchmark, cfg.class_head).to(device)
     experiences = [scenario.relabel(e).to(device) for e in benchmark.experiences]
-    model = build_model(cfg.model, benchmark.image_shape, scenario.n_outputs).to(device)
-    order_generator = torch.Generator().manual_seed(int(order_seed))
+    model = build_model(cfg.model, benchmark.image_shape, scenario.n_outputs,
+                        benchmark.n_tasks).to(device)
+    order_generator = torch.Generator().manual_seed(_seeds(cfg.seed)[1])
     strategy = build_strategy(cfg.strategy, model, scenario, cfg.train, order_generator)
     return _Parts(benchmark, scenario, experiences, model, strategy, order_generator)
 

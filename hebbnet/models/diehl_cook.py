@@ -171,34 +171,71 @@ class SpikeCountFeatures(nn.Module):
     random numbers (initial weights, Poisson input, lottery) come from torch's global
     generator, which a run's checkpoint saves, so a resumed run draws the same spikes.
 
+    Neurogenesis (``neurons_per_task=m``): the neurons are born m at a time, one block per task
+    (as the dentate gyrus adds neurons in adulthood; Aimone et al. 2011). Until its task comes,
+    a block is silent (its threshold out of reach), and it is born at rest (θ = 0); once a later
+    task starts, it is protected — its weights and adaptive thresholds stay as they were —
+    while it still fires and inhibits.
+
     Args:
         input_shape: (C, H, W) of one image, intensities in [0, 1].
         params: the network's :class:`DiehlCookParameters`.
+        neurons_per_task: neurons born per task; None: all plastic from the start.
         chunk: images per presentation when not learning (bounds the spike tensor's memory;
             learning presents each training batch whole, as the paper's loop does).
 
     Shape: x (N, C, H, W) → h (N, n_neurons) float spike counts.
     """
 
-    def __init__(self, input_shape: Sequence[int], params: DiehlCookParameters = DiehlCookParameters(),
-                 chunk: int = 256, backend: str = "auto"):
+    SILENT = 1e9  # mV of threshold: a neuron not yet born never fires
+
+    def __init__(self, input_shape: Sequence[int],
+                 params: DiehlCookParameters = DiehlCookParameters(),
+                 neurons_per_task: int | None = None, chunk: int = 256, backend: str = "auto"):
         super().__init__()
+        if neurons_per_task is not None and not 0 < neurons_per_task <= params.n_neurons:
+            raise ValueError(f"neurons_per_task must be in 1..n_neurons ({params.n_neurons}), "
+                             f"got {neurons_per_task}.")
         self.network = DiehlCook2015(math.prod(input_shape), params, backend=backend)
         self.base_params, self.chunk, self.out_features = params, chunk, params.n_neurons
+        self.neurons_per_task = neurons_per_task
         self.frozen = False
+        self.protected = torch.zeros(params.n_neurons, dtype=torch.bool)
+        if neurons_per_task is not None:
+            self.network.theta[neurons_per_task:] = self.SILENT
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         flat = x.flatten(1)
         if self.training and not self.frozen:
-            return self.network.train()(flat).float()
+            return self._learn(flat)
         self.network.eval()
         return torch.cat([self.network(part) for part in flat.split(self.chunk)]).float()
 
-    def set_gain(self, gain: float) -> None:
-        """STDP at ``gain`` times its rates ν_pre, ν_post; 0 stops learning (and θ's growth)."""
+    def _learn(self, flat: torch.Tensor) -> torch.Tensor:
+        """Present and learn; protected neurons' weights and thresholds are put back after."""
+        net, protected = self.network.train(), self.protected.to(self.network.weight.device)
+        kept = (net.weight[:, protected].clone(), net.theta[protected].clone())
+        counts = net(flat).float()
+        net.weight[:, protected], net.theta[protected] = kept
+        return counts
+
+    def start_task(self, task: int, gain: float) -> None:
+        """STDP at ``gain`` times its rates ν_pre, ν_post (0 stops learning and θ's growth);
+        with neurogenesis, the task's block is born and the earlier ones protected."""
         self.frozen = gain == 0
         self.network.params = replace(self.base_params, nu_pre=self.base_params.nu_pre * gain,
                                       nu_post=self.base_params.nu_post * gain)
+        if self.neurons_per_task is not None:
+            start = task * self.neurons_per_task
+            if start + self.neurons_per_task > self.out_features:
+                raise ValueError(
+                    f"Task {task} needs neurons {start}..{start + self.neurons_per_task - 1}, "
+                    f"but the network has {self.out_features}: model.n_neurons must be at least "
+                    "model.neurons_per_task × the number of tasks.")
+            born = slice(start, start + self.neurons_per_task)
+            if self.network.theta[born].min() > self.SILENT / 2:  # θ decays, slowly
+                self.network.theta[born] = 0.0
+            self.protected[:start] = True
 
 
 class _PresentationState:

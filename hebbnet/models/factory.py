@@ -17,25 +17,27 @@ from hebbnet.models.softhebb_conv import SoftHebbConvFeatures
 MODELS = ("mlp", "hebbian_dense", "softhebb_conv", "diehl_cook", "fly")
 
 
-def build_model(cfg, input_shape: Sequence[int], n_outputs: int) -> nn.Module:
-    """``cfg`` is one of the model configs of :mod:`hebbnet.config.schema`."""
+def build_model(cfg, input_shape: Sequence[int], n_outputs: int, n_tasks: int = 1) -> nn.Module:
+    """``cfg`` is one of the model configs of :mod:`hebbnet.config.schema`; ``n_tasks`` sizes
+    what grows per task."""
     if cfg.name not in MODELS:
         raise ValueError(f"Unknown model {cfg.name!r}; valid: {', '.join(MODELS)}.")
     if cfg.name == "mlp":
         return MLP(input_shape, list(cfg.hidden_sizes), n_outputs, cfg.activation, cfg.init,
                    cfg.code_size, cfg.code_active)
-    features = _features(cfg, input_shape)
+    features = _features(cfg, input_shape, n_tasks)
     if cfg.readout == "neuron_labels" and features.out_features < n_outputs:
         raise ValueError(
             f"model={cfg.name} has {features.out_features} feature neurons for {n_outputs} "
             "output classes: with model.readout=neuron_labels every class needs neurons. Use "
             "more neurons (model.n_neurons / model.width) or another model.readout."
         )
-    readout = make_readout(cfg.readout, features.out_features, n_outputs, cfg.readout_lr)
+    readout = make_readout(cfg.readout, features.out_features, n_outputs, cfg.readout_lr,
+                           cfg.readout_w_max)
     return PlasticNetwork(features, readout, input_shape, cfg.lr_decay)
 
 
-def _features(cfg, input_shape: Sequence[int]) -> nn.Module:
+def _features(cfg, input_shape: Sequence[int], n_tasks: int) -> nn.Module:
     if cfg.name == "hebbian_dense":
         return DenseHebbianFeatures(input_shape, cfg.width, cfg.rule, cfg.lr,
                                     dict(cfg.rule_options), cfg.activation, list(cfg.homeostasis),
@@ -46,5 +48,10 @@ def _features(cfg, input_shape: Sequence[int]) -> nn.Module:
         params = DiehlCookParameters(n_neurons=cfg.n_neurons, steps=cfg.steps, rule=cfg.rule,
                                      theta_plus=cfg.theta_plus, inhibition=cfg.inhibition,
                                      nu_pre=cfg.nu_pre, nu_post=cfg.nu_post)
-        return SpikeCountFeatures(input_shape, params)
-    return KenyonCells(input_shape, cfg.kenyon_cells, cfg.active)
+        if cfg.neurons_per_task is not None and cfg.neurons_per_task * n_tasks > cfg.n_neurons:
+            raise ValueError(
+                f"model.neurons_per_task={cfg.neurons_per_task} for {n_tasks} tasks needs "
+                f"{cfg.neurons_per_task * n_tasks} neurons, model.n_neurons is {cfg.n_neurons}."
+                " Raise model.n_neurons or lower model.neurons_per_task.")
+        return SpikeCountFeatures(input_shape, params, cfg.neurons_per_task)
+    return KenyonCells(input_shape, cfg.kenyon_cells, cfg.active, cfg.fan_in)

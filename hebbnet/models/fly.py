@@ -22,17 +22,20 @@ class KenyonCells(nn.Module):
         input_shape: (C, H, W) of one image.
         size: Kenyon cells.
         active: how many fire for each input (k-winners-take-all).
+        fan_in: projection neurons each Kenyon cell sums (a binary projection, as in the fly);
+            None: a dense Gaussian projection.
 
     Shape: x (N, C, H, W) → h (N, size) binary.
     """
 
-    def __init__(self, input_shape: Sequence[int], size: int = 20000, active: int = 1000):
+    def __init__(self, input_shape: Sequence[int], size: int = 20000, active: int = 1000,
+                 fan_in: int | None = None):
         super().__init__()
-        self.code = SparseCode(math.prod(input_shape), size, active)
+        self.code = SparseCode(math.prod(input_shape), size, active, fan_in)
         self.out_features = size
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.code(x)
 
-    def set_gain(self, gain: float) -> None:
+    def start_task(self, task: int, gain: float) -> None:
         """A fixed code: nothing to scale."""

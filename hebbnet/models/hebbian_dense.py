@@ -66,7 +66,7 @@ class DenseHebbianFeatures(nn.Module):
             u = u - u.mean(1, keepdim=True)
         return torch.relu(u)
 
-    def set_gain(self, gain: float) -> None:
+    def start_task(self, task: int, gain: float) -> None:
         """Plasticity at ``gain`` times the configured rate; 0 freezes the layer. A new task
         releases plasticity-related products for consolidation."""
         self.layer.plastic = gain > 0

@@ -16,7 +16,8 @@ Contract (what the runner and the strategies rely on):
   run's memory.
 
 Features modules implement ``forward(x) -> (N, out_features)``, ``out_features`` and
-``set_gain(g)`` (their plasticity scaled by g; 0 freezes them).
+``start_task(task, gain)`` (their plasticity scaled by ``gain``, 0 freezing them; a network
+that grows units for a new task does so here).
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ class PlasticNetwork(nn.Module):
         return logits
 
     def start_task(self, task: int) -> None:
-        self.features.set_gain(self.lr_decay ** task if task else 1.0)
+        self.features.start_task(task, self.lr_decay ** task)
 
     def statistics_bytes(self) -> int:
         return self.readout.statistics_bytes()

@@ -84,19 +84,30 @@ class DeltaRule(Readout):
 
 
 class HebbianAssociation(Readout):
-    r""":math:`\Delta W_c = \eta \sum_{b:\, y_b = c} h_b`: the target unit's weights from the
-    active features grow; no other weight changes, so what one class learned is never
-    overwritten by another (Shen, Dasgupta & Navlakha 2021).
+    r""":math:`\Delta W_c = \eta \sum_{b:\, y_b = c} h_b`, then :math:`W \leftarrow \min(W,
+    w_\max)`: the target unit's weights from the active features grow, up to a saturation
+    level; no other weight changes, so what one class learned is never overwritten by another
+    (Shen, Dasgupta & Navlakha 2021, whose code caps weights at 1).
+
+    Saturation keeps a class whose samples share many features (a "1") from outscoring the
+    others everywhere: a synapse counts whether the pair was associated often enough, not how
+    often.
 
     Args:
         in_features, n_outputs: sizes.
-        lr: η (it scales every score alike, so it does not change a prediction).
+        lr: η.
+        w_max: the saturation level (None: none); with η = 1, the number of co-activations
+            after which a synapse stops growing.
     """
 
-    def __init__(self, in_features: int, n_outputs: int, lr: float = 1.0):
+    def __init__(self, in_features: int, n_outputs: int, lr: float = 1.0,
+                 w_max: float | None = None):
         super().__init__()
         _check_lr(lr)
-        self.lr = lr
+        if w_max is not None and not w_max > 0:
+            raise ValueError(f"A saturation level must be positive, got {w_max} "
+                             "(model.readout_w_max).")
+        self.lr, self.w_max = lr, w_max
         self.register_buffer("weight", torch.zeros(n_outputs, in_features))
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
@@ -105,6 +116,8 @@ class HebbianAssociation(Readout):
     @torch.no_grad()
     def learn(self, h, targets, active):
         self.weight.index_add_(0, targets, h, alpha=self.lr)
+        if self.w_max is not None:
+            self.weight.clamp_(max=self.w_max)
 
 
 class ClassMeans(Readout):
@@ -189,14 +202,20 @@ READOUTS = {"backprop": LinearReadout, "delta": DeltaRule, "hebbian": HebbianAss
             "class_means": ClassMeans, "neuron_labels": NeuronLabels}
 
 
-def make_readout(name: str, in_features: int, n_outputs: int, lr: float | None = None) -> Readout:
-    """A readout by name (``model.readout``); ``lr`` for the rules that have one."""
+def make_readout(name: str, in_features: int, n_outputs: int, lr: float | None = None,
+                 w_max: float | None = None) -> Readout:
+    """A readout by name (``model.readout``); ``lr`` for the rules that have one, ``w_max``
+    for the Hebbian association."""
     if name not in READOUTS:
         raise ValueError(f"Unknown model.readout {name!r}; valid: {', '.join(READOUTS)}.")
+    if w_max is not None and name != "hebbian":
+        raise ValueError(f"model.readout_w_max saturates the Hebbian association only; "
+                         f"model.readout is {name!r}. Leave it null.")
     cls = READOUTS[name]
-    if lr is not None and cls in (DeltaRule, HebbianAssociation):
-        return cls(in_features, n_outputs, lr)
-    return cls(in_features, n_outputs)
+    options = {"lr": lr} if lr is not None and cls in (DeltaRule, HebbianAssociation) else {}
+    if w_max is not None:
+        options["w_max"] = w_max
+    return cls(in_features, n_outputs, **options)
 
 
 def _check_lr(lr: float) -> None:

@@ -69,7 +69,7 @@ class SoftHebbConvFeatures(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.network(x)
 
-    def set_gain(self, gain: float) -> None:
+    def start_task(self, task: int, gain: float) -> None:
         for conv, lr in zip(self.convs, self.base_lrs):
             conv.plastic = gain > 0
             conv.lr = lr * gain if gain > 0 else lr

@@ -1,0 +1,78 @@
+"""What forgets in a plastic network, the features or the readout?
+
+For finished runs of a plastic network, the features as they are after the last task are frozen
+and a linear readout (standardised features, AdamW, as in ``readout.py``) is trained on the
+training images of *all* tasks at once: the upper bound any readout of those features could
+reach. Its gap to the run's own class-incremental accuracy is what the readout lost; its gap to
+the same network trained on all data at once is what the features lost.
+
+    python benchmarks/plastic_readout_bound.py benchmarks/out/plastic_split_mnist/class/*/seed*
+
+Appends one JSON line per run to ``--log`` (default ``benchmarks/results/plastic_networks.jsonl``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+from omegaconf import OmegaConf
+from readout import standardize, test_accuracy, train_readout
+
+from hebbnet.config.schema import Config
+from hebbnet.continual.checkpoint import CHECKPOINT_NAME, load_checkpoint
+from hebbnet.continual.runner import run_benchmark
+from hebbnet.continual.scenario import Scenario
+from hebbnet.data import TensorSet, to_float
+from hebbnet.models.factory import build_model
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@torch.no_grad()
+def features(model, data: TensorSet, batch: int = 1000) -> torch.Tensor:
+    model.eval()
+    return torch.cat([model.features(to_float(data.x[i : i + batch]))
+                      for i in range(0, len(data), batch)])
+
+
+def bound(run_dir: Path, epochs: int, weight_decay: float) -> dict:
+    saved = OmegaConf.load(run_dir / "config.yaml")
+    cfg: Config = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), saved))
+    benchmark = run_benchmark(cfg)
+    scenario = Scenario.from_benchmark(cfg.scenario, benchmark, cfg.class_head)
+    model = build_model(cfg.model, benchmark.image_shape, scenario.n_outputs, benchmark.n_tasks)
+    model.load_state_dict(load_checkpoint(run_dir / CHECKPOINT_NAME)["model"])
+    train = TensorSet.concat([e.train for e in benchmark.experiences])
+    test = TensorSet.concat([e.test for e in benchmark.experiences])
+    start = time.perf_counter()
+    train_f, test_f = standardize(features(model, train), features(model, test))
+    generator = torch.Generator().manual_seed(cfg.seed)
+    readout = train_readout(train_f, train.y, epochs, weight_decay, generator)
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    return {"run": str(run_dir), "model": cfg.model.name, "readout": cfg.model.readout,
+            "seed": cfg.seed, "run_acc": metrics["acc"],
+            "joint_readout_acc": test_accuracy(readout, test_f, test.y),
+            "bound_seconds": time.perf_counter() - start}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", type=Path, nargs="+", help="run directories (finished)")
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--weight-decay", type=float, default=0.01)
+    parser.add_argument("--log", type=Path,
+                        default=ROOT / "benchmarks" / "results" / "plastic_networks.jsonl")
+    args = parser.parse_args()
+    for run_dir in args.runs:
+        record = {"command": "readout_bound", **bound(run_dir, args.epochs, args.weight_decay)}
+        print(json.dumps(record), flush=True)
+        with args.log.open("a") as log:
+            log.write(json.dumps(record) + "\n")
+
+
+if __name__ == "__main__":
+    main()
