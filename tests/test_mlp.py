@@ -59,3 +59,20 @@ def test_bad_sparse_codes_are_named():
         MLP((1, 8, 8), [4], 2, code_size=10, code_active=0)
     with pytest.raises(ValueError, match="expects inputs of shape"):
         MLP((1, 8, 8), [4], 2, code_size=10, code_active=2)(torch.rand(3, 1, 7, 7))
+
+
+def test_a_binary_sparse_code_sums_fan_in_inputs_per_unit_and_travels_with_the_model():
+    from hebbnet.layers import SparseCode
+
+    code = SparseCode(64, 300, 15, torch.Generator().manual_seed(0), fan_in=6)
+    assert code.inputs.shape == (300, 6)
+    assert all(len(set(row.tolist())) == 6 for row in code.inputs)  # distinct inputs per unit
+    x = torch.rand(5, 64, generator=torch.Generator().manual_seed(1))
+    dense = torch.zeros(300, 64).scatter_(1, code.inputs, 1.0)
+    torch.testing.assert_close(code.drive(x), x @ dense.T)
+    assert code(x).sum(1).eq(15).all()
+    clone = SparseCode(64, 300, 15, fan_in=6)
+    clone.load_state_dict(code.state_dict())
+    assert torch.equal(clone(x), code(x))
+    with pytest.raises(ValueError, match="fan_in must be in 1..64"):
+        SparseCode(64, 300, 15, fan_in=65)

@@ -188,3 +188,13 @@ def test_neurogenesis_that_needs_more_neurons_than_there_are_is_refused(tmp_path
     with pytest.raises(ValueError, match="needs 60 neurons, model.n_neurons is 50"):
         run_experiment(plastic_config(DiehlCookConfig(n_neurons=50, neurons_per_task=12)),
                        tmp_path)
+
+
+def test_a_saturating_association_stops_growing_at_w_max(tmp_path):
+    readout = HebbianAssociation(3, 2, w_max=2.0)
+    for _ in range(5):
+        readout.learn(torch.tensor([[1.0, 0.0, 1.0]]), torch.tensor([1]), None)
+    assert readout.weight[1].tolist() == [2.0, 0.0, 2.0] and readout.weight[0].eq(0).all()
+    with pytest.raises(ValueError, match="readout_w_max saturates the Hebbian association"):
+        run_experiment(plastic_config(HebbianDenseConfig(readout="delta", readout_w_max=1.0)),
+                       tmp_path)

@@ -29,14 +29,14 @@ class SparseCode(nn.Module):
         in_features: D, values per input.
         size: units of the code.
         active: k, winners per input.
-        fan_in: inputs each unit sums (binary projection); None: a dense Gaussian projection.
         generator: for P; None: torch's global generator.
+        fan_in: inputs each unit sums (binary projection); None: a dense Gaussian projection.
 
     Shape: x (N, ...) with D values per sample → codes (N, size) of 0s and 1s.
     """
 
-    def __init__(self, in_features: int, size: int, active: int, fan_in: int | None = None,
-                 generator: torch.Generator | None = None):
+    def __init__(self, in_features: int, size: int, active: int,
+                 generator: torch.Generator | None = None, fan_in: int | None = None):
         super().__init__()
         if not 0 < active <= size:
             raise ValueError(f"A sparse code needs 0 < active <= size; got active={active}, "

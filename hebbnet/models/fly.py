@@ -31,7 +31,7 @@ class KenyonCells(nn.Module):
     def __init__(self, input_shape: Sequence[int], size: int = 20000, active: int = 1000,
                  fan_in: int | None = None):
         super().__init__()
-        self.code = SparseCode(math.prod(input_shape), size, active, fan_in)
+        self.code = SparseCode(math.prod(input_shape), size, active, fan_in=fan_in)
         self.out_features = size
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
