@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -119,9 +120,10 @@ def run_one(suite: str, scenario: str, strategy: str, buffer: int | None, seed: 
 
 
 def _short(override: str) -> str:
-    """``model.kenyon_cells=20000`` → ``kenyon_cells20000``, for a run directory's name."""
+    """``model.kenyon_cells=20000`` → ``kenyon_cells20000``, for a run directory's name (which
+    Hydra parses: brackets, commas and the like are dropped)."""
     key, value = override.split("=", 1)
-    return key.rsplit(".", 1)[-1] + value.replace("/", "-").replace(" ", "")
+    return key.rsplit(".", 1)[-1] + re.sub(r"[^\w.-]+", "-", value).strip("-")
 
 
 def machine() -> str:

@@ -8,7 +8,7 @@ the same network trained on all data at once is what the features lost.
 
     python benchmarks/plastic_readout_bound.py benchmarks/out/plastic_split_mnist/class/*/seed*
 
-Appends one JSON line per run to ``--log`` (default ``benchmarks/results/plastic_networks.jsonl``).
+Appends one JSON line per run to ``--log`` (default ``benchmarks/results/plastic_readout_bound.jsonl``).
 """
 
 from __future__ import annotations
@@ -19,10 +19,9 @@ import time
 from pathlib import Path
 
 import torch
-from omegaconf import OmegaConf
 from readout import standardize, test_accuracy, train_readout
 
-from hebbnet.config.schema import Config
+from hebbnet.config.store import load_config
 from hebbnet.continual.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from hebbnet.continual.runner import run_benchmark
 from hebbnet.continual.scenario import Scenario
@@ -40,8 +39,7 @@ def features(model, data: TensorSet, batch: int = 1000) -> torch.Tensor:
 
 
 def bound(run_dir: Path, epochs: int, weight_decay: float) -> dict:
-    saved = OmegaConf.load(run_dir / "config.yaml")
-    cfg: Config = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), saved))
+    cfg = load_config(run_dir / "config.yaml")
     benchmark = run_benchmark(cfg)
     scenario = Scenario.from_benchmark(cfg.scenario, benchmark, cfg.class_head)
     model = build_model(cfg.model, benchmark.image_shape, scenario.n_outputs, benchmark.n_tasks)
@@ -65,7 +63,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--weight-decay", type=float, default=0.01)
     parser.add_argument("--log", type=Path,
-                        default=ROOT / "benchmarks" / "results" / "plastic_networks.jsonl")
+                        default=ROOT / "benchmarks" / "results" / "plastic_readout_bound.jsonl")
     args = parser.parse_args()
     for run_dir in args.runs:
         record = {"command": "readout_bound", **bound(run_dir, args.epochs, args.weight_decay)}

@@ -15,6 +15,7 @@ at the end.
 
     python benchmarks/reliability.py kills --kills 20 --chain 2 --log benchmarks/results/reliability_kills.jsonl
     OMP_NUM_THREADS=1 python benchmarks/reliability.py plastic --updates 1000000 --log benchmarks/results/reliability_plastic.jsonl
+    python benchmarks/reliability.py report benchmarks/results/reliability_*.jsonl   # the tables
 """
 
 from __future__ import annotations
@@ -115,6 +116,28 @@ def plastic_run(rule: str, inputs: str, dtype: str, homeostasis: bool, updates: 
             "seconds": time.perf_counter() - start}
 
 
+def report(paths: list[Path]) -> str:
+    """The results files' tables, in Markdown: kills per strategy, norms per plastic run."""
+    records = [json.loads(line) for path in paths for line in path.read_text().splitlines()
+               if line.strip()]
+    kills = [r for r in records if r["command"] == "kills"]
+    lines = ["| strategy | kills tried | died there | runs resumed | bit-exact |",
+             "|---|---|---|---|---|"]
+    lines += [f"| {r['strategy']} | {r['kills']} | {r['died']} | {r['runs']} | "
+              f"{r['resumed_bit_exact']} |" for r in kills]
+    lines += ["", "| rule | homeostasis | input | dtype | updates | finite | stopped with an error "
+              "| largest row norm | final row norm | RSS after 10³ → end (MiB) |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in sorted((r for r in records if r["command"] == "plastic"),
+                    key=lambda r: (r["rule"], r["homeostasis"], r["inputs"], r["dtype"])):
+        lines.append(f"| {r['rule']} | {'on' if r['homeostasis'] else 'off'} | {r['inputs']} | "
+                     f"{r['dtype']} | {r['updates']:,} | {r['finite']} | "
+                     f"{'yes' if r['stopped'] else 'no'} | {r['largest_row_norm']:.4g} | "
+                     f"{r['final_row_norm']:.4g} | {r['rss_mib_after_1000']:.1f} → "
+                     f"{r['rss_mib_end']:.1f} |")
+    return "\n".join(lines)
+
+
 def machine() -> dict:
     return {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
             "torch": torch.__version__, "threads": torch.get_num_threads(),
@@ -137,7 +160,12 @@ def main() -> None:
     plastic.add_argument("--homeostasis", choices=("both", "on", "off"), default="both")
     for command in (kills, plastic):
         command.add_argument("--log", type=Path, help="append one JSON line per result here")
+    tables = commands.add_parser("report")
+    tables.add_argument("paths", type=Path, nargs="+", help="results files (JSON lines)")
     args = parser.parse_args()
+    if args.command == "report":
+        print(report(args.paths))
+        return
 
     if args.command == "kills":
         torch.set_num_threads(1)  # as in the killed child, so the runs compare bit for bit

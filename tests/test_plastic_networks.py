@@ -122,14 +122,24 @@ def test_a_closed_critical_period_freezes_the_features_after_the_first_task(tmp_
     assert all(torch.equal(w, weights[0]) for w in weights[1:])
 
 
-def test_the_delta_rule_moves_only_the_allowed_units_by_the_error():
+def test_the_delta_rule_moves_only_the_allowed_units_by_the_normalised_error():
     readout = DeltaRule(3, 4, lr=0.5)
     readout.weight.fill_(0.1)
     h = torch.tensor([[1.0, 0.0, 2.0]])
     active = torch.tensor([[True, True, False, False]])
     readout.learn(h, torch.tensor([1]), active)
-    error = torch.tensor([0 - 0.3, 1 - 0.3, 0.0, 0.0])  # t − W h on the allowed units
+    error = torch.tensor([0 - 0.3, 1 - 0.3, 0.0, 0.0]) / (5 + 1)  # (t − Wh)/(‖h‖² + 1)
     torch.testing.assert_close(readout.weight, 0.1 + 0.5 * error[:, None] * h)
+    torch.testing.assert_close(readout.bias, 0.5 * error)
+
+
+def test_the_normalised_delta_rule_stays_finite_on_large_features():
+    readout = DeltaRule(2000, 10, lr=1.0)
+    g = torch.Generator().manual_seed(0)
+    for _ in range(200):
+        h = 50 * torch.rand(32, 2000, generator=g)
+        readout.learn(h, torch.randint(0, 10, (32,), generator=g), None)
+    assert torch.isfinite(readout.weight).all() and readout(h).abs().max() < 10
 
 
 def test_hebbian_association_changes_only_the_target_units_weights():

@@ -1,9 +1,12 @@
-"""Registers the schema with Hydra's ConfigStore so ``conf/`` is validated on composition."""
+"""Registers the schema with Hydra's ConfigStore so ``conf/`` is validated on composition, and
+reads a run's saved ``config.yaml`` back into the typed :class:`Config`."""
 
 from __future__ import annotations
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, OmegaConf
+
+from pathlib import Path
 
 from hebbnet.config.schema import MODEL_SCHEMAS, STRATEGY_SCHEMAS, Config
 
@@ -24,3 +27,12 @@ def register_configs() -> None:
     for group, schemas in (("model", MODEL_SCHEMAS), ("strategy", STRATEGY_SCHEMAS)):
         for name, schema in schemas.items():
             store.store(group=f"schema/{group}", name=name, node=schema)
+
+
+def load_config(path: str | Path) -> Config:
+    """The :class:`Config` a run wrote to ``path`` (its ``config.yaml``), typed again: the model
+    and strategy take the schema their ``name`` chooses."""
+    saved = OmegaConf.load(path)
+    schema = Config(model=MODEL_SCHEMAS[saved.model.name](),
+                    strategy=STRATEGY_SCHEMAS[saved.strategy.name](name=saved.strategy.name))
+    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(schema), saved))

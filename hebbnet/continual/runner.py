@@ -216,8 +216,9 @@ def _check_finite(model: nn.Module, task: int) -> None:
     for name, tensor in chain(model.named_parameters(), model.named_buffers()):
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
             raise NonFiniteStateError(
-                f"After task {task} the model's {name} holds NaN or Inf values. Lower train.lr "
-                "(or the plastic layers' lr), or check the data for NaN or Inf."
+                f"After task {task} the model's {name} holds NaN or Inf values. Lower the "
+                "learning rate that moves it (train.lr; for a plastic network model.lr or "
+                "model.readout_lr), or check the data for NaN or Inf."
             )
 
 

@@ -5,8 +5,9 @@ backprop (:class:`LinearReadout`, trained by a strategy's loss and optimiser); t
 by a local rule in :meth:`Readout.learn` from the features, the targets and the output units the
 scenario allows (``active``, (N, n_outputs) bool or None for all), with no gradient:
 
-* :class:`DeltaRule` — Widrow & Hoff's LMS on one-hot targets, ΔW = η ⟨(t − Wh) hᵀ⟩ over the
-  allowed units (the error at each output unit times the presynaptic feature: local);
+* :class:`DeltaRule` — Widrow & Hoff's LMS on one-hot targets, normalised by the input's
+  power, ΔW = η ⟨(t − Wh) hᵀ/(‖h‖² + 1)⟩ over the allowed units (the error at each output unit
+  times the presynaptic feature: local);
 * :class:`HebbianAssociation` — ΔW_c = η Σ_{b: y_b = c} h_b: only the weights from active
   features to the target unit grow, nothing else changes (the fly's mushroom-body output);
 * :class:`ClassMeans` — nearest class mean: each unit keeps the running mean of its class's
@@ -56,17 +57,25 @@ class LinearReadout(Readout):
 
 
 class DeltaRule(Readout):
-    r"""LMS: :math:`\Delta W = \eta\,\langle (t - W h)\, h^\top\rangle`, b likewise, on the
-    allowed units only (an expanding class-incremental head leaves unseen classes' units alone).
+    r"""Normalised LMS (Widrow & Hoff's delta rule, per-sample step scaled by the input's
+    power): :math:`\Delta W = \eta\,\langle (t - W h - b)\, h^\top / (\lVert h\rVert^2 + 1)
+    \rangle`, b likewise, on the allowed units only (an expanding class-incremental head
+    leaves unseen classes' units alone).
+
+    The normalisation makes the rule stable for 0 < η < 2 whatever the features' scale (plain
+    LMS needs η·‖h‖² < 2, which 2,000 unnormalised Hebbian features break at any usable η).
 
     Args:
         in_features, n_outputs: sizes.
-        lr: η. Stable while η·⟨‖h‖²⟩ < 2 (standardise or bound the features).
+        lr: η, in (0, 2).
     """
 
-    def __init__(self, in_features: int, n_outputs: int, lr: float = 0.01):
+    def __init__(self, in_features: int, n_outputs: int, lr: float = 0.1):
         super().__init__()
         _check_lr(lr)
+        if lr >= 2:
+            raise ValueError(f"The normalised delta rule is stable for lr < 2, got {lr} "
+                             "(model.readout_lr).")
         self.lr = lr
         self.register_buffer("weight", torch.zeros(n_outputs, in_features))
         self.register_buffer("bias", torch.zeros(n_outputs))
@@ -79,6 +88,7 @@ class DeltaRule(Readout):
         error = F.one_hot(targets, len(self.bias)).to(h.dtype) - self(h)
         if active is not None:
             error = error * active
+        error = error / (h.square().sum(1, keepdim=True) + 1)  # the bias's input is 1
         self.weight.add_(error.T @ h, alpha=self.lr / len(h))
         self.bias.add_(error.mean(0), alpha=self.lr)
 

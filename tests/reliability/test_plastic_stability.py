@@ -37,13 +37,13 @@ def drive(plastic, inputs: str, updates: int, dtype=torch.float32):
 
 
 @pytest.mark.parametrize("rule, inputs, dtype, homeostasis",
-                         itertools.product(STABLE_RULES, INPUTS, DTYPES, (False, True)))
+                         list(itertools.product(STABLE_RULES, INPUTS, DTYPES, (False, True))))
 def test_stable_rules_stay_finite_on_any_input(rule, inputs, dtype, homeostasis):
     weight = drive(layer(rule, dtype, homeostasis), inputs, 1000, dtype)
     assert torch.isfinite(weight).all()
 
 
-@pytest.mark.parametrize("inputs, dtype", itertools.product(["random", "constant"], DTYPES))
+@pytest.mark.parametrize("inputs, dtype", list(itertools.product(["random", "constant"], DTYPES)))
 def test_oja_still_converges_to_unit_norm(inputs, dtype):
     weight = drive(layer("oja", dtype), inputs, 2000, dtype)
     torch.testing.assert_close(weight.norm(dim=1), torch.ones(8), atol=0.02, rtol=0)
