@@ -50,7 +50,7 @@ from torch import nn
 
 from hebbnet.homeostasis import Homeostasis
 from hebbnet.plasticity.consolidation import TagAndCapture
-from hebbnet.rules import implicit_step, make_rule
+from hebbnet.rules import PlasticityRule, implicit_step, make_rule
 
 UPDATE_MODES = ("local", "grad")
 CHECK_EVERY = 64  # plastic updates between two checks of the weights
@@ -141,11 +141,13 @@ class PlasticLayer(nn.Module):
             return
         state = "NaN or infinite" if not torch.isfinite(largest) else f"as large as {largest:.3g}"
         wider = "" if self.weight.element_size() >= 4 else ", or use float32"
+        stabilising = type(self.rule).restoring is not PlasticityRule.restoring
+        switch = "" if stabilising else "use a stabilising rule (oja, bcm, softhebb), "
         raise PlasticityDivergedError(
             f"{type(self).__name__}({self.extra_repr()}) with rule {self.rule!r}: the weights "
             f"became {state} ({self.weight.dtype}) within {self.updates} plastic updates. "
-            "Lower lr, add a stabilising rule (oja, bcm, softhebb) or homeostasis "
-            f"(SynapticScaling, WeightNormalization), or scale the input down{wider}."
+            f"Lower lr, {switch}add homeostasis (SynapticScaling, WeightNormalization), or "
+            f"scale the input down{wider}."
         )
 
     def apply_update(self, delta: torch.Tensor) -> None:

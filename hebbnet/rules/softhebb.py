@@ -13,7 +13,9 @@ def softhebb_update(pre: torch.Tensor, post: torch.Tensor, u: torch.Tensor,
 
     with y = softmax(u/τ) the soft-WTA response and u = W x the drive. It minimises the KL
     divergence between the input and a mixture model the weights define, and keeps
-    :math:`\lVert W_k\rVert \to 1`.
+    :math:`\lVert W_k\rVert \to 1` where the drive is positive: since
+    :math:`d\lVert W_k\rVert^2/dt \propto y_k u_k (1 - \lVert W_k\rVert^2)`, a unit whose
+    drive u_k < 0 wins the softmax is pushed away from norm 1 (it grows from above 1).
     """
     batch = pre.shape[0]
     return (post.T @ pre - (post * u).sum(0)[:, None] * weight) / batch

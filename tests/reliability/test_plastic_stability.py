@@ -1,7 +1,7 @@
 """Plastic dynamics never blow up unseen. The rules that are stable in theory stay finite on
 random, constant, zero and huge (10⁶) input, in float32 and bfloat16, with and without
-homeostasis; plain Hebb may grow, but stops with a PlasticityDivergedError naming the rule and
-the fix before its weights turn into NaN. ``benchmarks/reliability.py plastic`` runs the same
+homeostasis; plain Hebb (and SoftHebb driven negative) may grow, but stops with a
+PlasticityDivergedError naming the rule and the fix before its weights turn into NaN. ``benchmarks/reliability.py plastic`` runs the same
 for 10⁶ updates and reports the largest norms."""
 
 import itertools
@@ -61,6 +61,17 @@ def test_plain_hebb_grows_but_stops_with_a_named_error_before_nan(inputs, dtype)
     assert ("use float32" in message) == (dtype != torch.float32)
     if inputs != "huge":  # caught before overflow (a 10⁶ input overflows within 64 updates)
         assert torch.isfinite(plastic.weight).all()
+
+
+def test_softhebb_with_negative_drive_grows_and_stops_with_a_named_error():
+    # ΔW_k = y_k (x − u_k W_k): with u_k < 0 the second term pushes W_k out, not back
+    # (d‖W_k‖²/dt ∝ y_k u_k (1 − ‖W_k‖²)), so SoftHebb holds its norm only where drive is positive.
+    plastic = layer("softhebb", torch.float32, False)
+    plastic.weight.data = -2 * torch.ones(8, 16) / 4  # every unit: norm 2, negative drive
+    with pytest.raises(PlasticityDivergedError) as error:
+        drive(plastic, "random", 20_000, torch.float32)
+    message = str(error.value)
+    assert "SoftHebb(" in message and "use a stabilising rule" not in message
 
 
 @pytest.mark.parametrize("rule", ["hebb", "oja", "softhebb"])
