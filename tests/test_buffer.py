@@ -5,6 +5,7 @@ import torch
 
 from hebbnet.continual.benchmark import TensorSet
 from hebbnet.continual.buffer import ReplayBuffer
+from hebbnet.data.packing import pack_pixels, unpack_pixels
 
 
 def stream(n, n_classes=10, tasks=1):
@@ -75,3 +76,52 @@ def test_bad_settings_are_named():
         ReplayBuffer(5, policy="class_balanced").add_task(stream(50), torch.Generator())
     with pytest.raises(RuntimeError, match="empty"):
         ReplayBuffer(5).sample(2, torch.Generator())
+
+
+def digits(n, classes=2):
+    g = torch.Generator().manual_seed(0)
+    x = torch.randint(0, 256, (n, 1, 28, 28), generator=g, dtype=torch.int32).to(torch.uint8)
+    return TensorSet(x, torch.arange(n) % classes, torch.zeros(n, dtype=torch.long))
+
+
+@pytest.mark.parametrize("bits", [1, 2, 4, 8])
+def test_packing_quantises_once_and_round_trips(bits):
+    images = digits(5).x
+    packed = pack_pixels(images, bits)
+    assert packed.shape == (5, -(-784 * bits // 8)) and packed.dtype == torch.uint8
+    restored = unpack_pixels(packed, bits, (1, 28, 28))
+    levels = 2 ** bits - 1
+    expected = ((images.float() * levels / 255).round() * 255 / levels).round().to(torch.uint8)
+    assert torch.equal(restored, expected)
+    assert torch.equal(pack_pixels(restored, bits), packed)  # packing again changes nothing
+
+
+@pytest.mark.parametrize("policy", ["reservoir", "class_balanced"])
+def test_a_packed_buffer_holds_episodes_in_the_hippocampus_format(policy):
+    buffer = ReplayBuffer(10, policy, pixel_bits=1)
+    data, generator = digits(40), torch.Generator().manual_seed(0)
+    if policy == "reservoir":
+        buffer.add_stream(data, generator)
+    else:
+        buffer.add_task(data, generator)
+        buffer.add_task(TensorSet(data.x, data.y + 2, data.t + 1), generator)
+    assert buffer.nbytes == 10 * (98 + 1 + 1)  # 784 pixels at 1 bit, a label and a task byte
+    held = buffer.samples()
+    assert held.y.dtype == torch.long and set(held.x.unique().tolist()) <= {0, 255}
+    originals = {tuple(row.tolist()) for row in pack_pixels(data.x, 1)}
+    assert all(tuple(row.tolist()) in originals for row in pack_pixels(held.x, 1))
+    copy = ReplayBuffer(10, policy, pixel_bits=1)
+    copy.load_state_dict(buffer.state_dict())
+    assert torch.equal(copy.samples().x, held.x)
+
+
+def test_packing_refuses_what_it_cannot_keep():
+    with pytest.raises(ValueError, match="strategy.pixel_bits must be one of"):
+        ReplayBuffer(10, pixel_bits=3)
+    floats = TensorSet(torch.rand(4, 1, 2, 2), torch.zeros(4, dtype=torch.long),
+                       torch.zeros(4, dtype=torch.long))
+    with pytest.raises(ValueError, match="packs uint8 images.*pixel_bits=null"):
+        ReplayBuffer(10, pixel_bits=1).add_stream(floats, torch.Generator())
+    many = TensorSet(digits(4).x, torch.tensor([0, 1, 2, 300]), torch.zeros(4, dtype=torch.long))
+    with pytest.raises(ValueError, match="label 300"):
+        ReplayBuffer(10, pixel_bits=1).add_stream(many, torch.Generator())

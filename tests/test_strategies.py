@@ -233,3 +233,19 @@ def test_spiking_sleep_parameters_default_to_the_config():
     config = dataclasses.asdict(SpikingSleepConfig())
     config["thresholds"] = tuple(config["thresholds"])
     assert dataclasses.asdict(SpikingSleepParameters()) == config
+
+
+@pytest.mark.parametrize("spatial", [True, False])
+def test_replay_with_a_shift_moves_stored_images_only_where_inputs_are_images(spatial):
+    strategy, experiences = make(STRATEGIES["er"], buffer_size=48, replay_shift=1)
+    strategy.scenario = dataclasses.replace(strategy.scenario, spatial=spatial)
+    strategy.__init__(strategy.model, strategy.scenario, SCHEDULE, torch.Generator().manual_seed(0),
+                      buffer_size=48, replay_shift=1)
+    strategy.remember(experiences[0].train)
+    replay, _ = strategy.replay_batch()
+    stored = {tuple(x.flatten().tolist()) for x in experiences[0].train.x}
+    unmoved = sum(tuple(x.flatten().tolist()) in stored for x in replay.x)
+    if spatial:
+        assert unmoved < len(replay.x)  # most moved by (dy, dx) ≠ (0, 0): 8 of 9 on average
+    else:
+        assert unmoved == len(replay.x)

@@ -42,6 +42,17 @@ def test_strategy_runs_reports_memory_and_resumes_bit_for_bit(name, tmp_path, mo
     assert resumed["strategy_bytes"] == straight["strategy_bytes"]
 
 
+@pytest.mark.parametrize("name", ["er", "agem", "derpp"])
+def test_replay_baselines_take_the_cls_storage_and_augmentation(name, tmp_path, monkeypatch):
+    strategy = STRATEGY_SCHEMAS[name](**OPTIONS[name], pixel_bits=1, replay_shift=2)
+    cfg = quick_config(strategy=strategy, train=TrainConfig(batch_size=16, iterations=12))
+    straight = run_experiment(cfg, tmp_path / "straight")
+    logits = 10 * 4 if name == "derpp" else 0  # DER++ also keeps 10 float32 logits a sample
+    assert straight["strategy_bytes"] == 50 * (8 + 1 + 1 + logits)  # 8×8 pixels at 1 bit
+    resumed = killed_and_resumed(cfg, tmp_path / "resumed", monkeypatch)
+    assert resumed["acc_matrix"] == straight["acc_matrix"]
+
+
 def test_replay_forgets_less_than_fine_tuning(tmp_path):
     train_cfg = TrainConfig(batch_size=32, iterations=60)
     naive = run_experiment(quick_config(train=train_cfg), tmp_path / "naive")

@@ -31,16 +31,14 @@ import math
 import torch
 
 from hebbnet.data import TensorSet
+from hebbnet.data.packing import check_pixel_bits, pack_pixels, packed_size, unpack_pixels
 from hebbnet.layers.sparse_code import SparseCode
-
-PIXEL_BITS = (1, 2, 4, 8)
 
 
 class Hippocampus:
     def __init__(self, capacity_bytes: int, pixel_bits: int = 1, code_size: int = 2000,
                  code_active: int = 50, seed: int = 0):
-        if pixel_bits not in PIXEL_BITS:
-            raise ValueError(f"pixel_bits must be one of {PIXEL_BITS}, got {pixel_bits}.")
+        check_pixel_bits(pixel_bits, "strategy.pixel_bits")
         if not 0 < code_active <= code_size:
             raise ValueError(f"Need 0 < code_active <= code_size; got {code_active}, {code_size}.")
         if capacity_bytes <= 0:
@@ -60,7 +58,7 @@ class Hippocampus:
 
     @property
     def packed_size(self) -> int:
-        return math.ceil(self.n_pixels * self.pixel_bits / 8)
+        return packed_size(self.n_pixels, self.pixel_bits)
 
     @property
     def bytes_per_episode(self) -> int:
@@ -101,11 +99,12 @@ class Hippocampus:
             self._shrink_shares(generator)
         share = self.capacity // len(self.offered)
         draws = torch.rand(len(keys), 2, generator=generator).tolist()
+        packed = pack_pixels(data.x, self.pixel_bits)
         for i, key in enumerate(keys):
             self.offered[key] += 1
             slot = self._slot_for(key, share, self.offered[key], draws[i])
             if slot is not None:
-                self.packed[slot] = self._pack(data.x[i].reshape(-1))
+                self.packed[slot] = packed[i]
                 self.y[slot], self.t[slot] = key[1], key[0]
 
     def episodes(self) -> TensorSet:
@@ -142,12 +141,7 @@ class Hippocampus:
 
     def unpack(self, packed: torch.Tensor) -> torch.Tensor:
         """Packed episodes (N, packed_size) back to uint8 images (N, *image_shape)."""
-        per_byte, levels = 8 // self.pixel_bits, 2 ** self.pixel_bits - 1
-        shifts = torch.arange(per_byte - 1, -1, -1, dtype=torch.uint8) * self.pixel_bits
-        values = (packed.unsqueeze(-1) >> shifts) & levels
-        values = values.reshape(len(packed), -1)[:, : self.n_pixels]
-        return (values.float() * (255 / levels)).round().to(torch.uint8).reshape(
-            len(packed), *self.image_shape)
+        return unpack_pixels(packed, self.pixel_bits, self.image_shape)
 
     def state_dict(self) -> dict:
         return {"packed": self.packed, "y": self.y, "t": self.t, "size": self.size,
@@ -159,15 +153,6 @@ class Hippocampus:
         self.size, self.offered = state["size"], dict(state["offered"])
         self.image_shape, self.capacity = state["image_shape"], state["capacity"]
         self.held = dict(state["held"])
-
-    def _pack(self, image: torch.Tensor) -> torch.Tensor:
-        """One uint8 image (D,) quantised to ``pixel_bits`` bits per pixel, packed."""
-        per_byte, levels = 8 // self.pixel_bits, 2 ** self.pixel_bits - 1
-        values = (image.float() * (levels / 255)).round().to(torch.uint8)
-        padded = torch.zeros(self.packed_size * per_byte, dtype=torch.uint8)
-        padded[: self.n_pixels] = values
-        shifts = torch.arange(per_byte - 1, -1, -1, dtype=torch.uint8) * self.pixel_bits
-        return (padded.view(-1, per_byte) << shifts).sum(1).to(torch.uint8)
 
     def _slot_for(self, key: tuple[int, int], share: int, n: int,
                   draws: list[float]) -> int | None:

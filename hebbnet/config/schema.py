@@ -134,10 +134,19 @@ class LwFConfig(StrategyConfig):
 
 
 @dataclass
-class ReplayConfig(StrategyConfig):
+class StoredSamplesConfig(StrategyConfig):
+    """What every replay strategy shares: its buffer, and the CLS's storage and augmentation
+    as options (for replay baselines at the CLS's bytes)."""
+
     buffer_size: int = 200  # stored samples
-    policy: str = "reservoir"  # reservoir | class_balanced
     replay_batch_size: Optional[int] = None  # stored samples per step; null: train.batch_size
+    pixel_bits: Optional[int] = None  # 1 | 2 | 4 | 8: packed as the hippocampus packs; null: raw
+    replay_shift: int = 0  # replayed images moved by up to this many pixels
+
+
+@dataclass
+class ReplayConfig(StoredSamplesConfig):
+    policy: str = "reservoir"  # reservoir | class_balanced
 
 
 @dataclass
@@ -152,12 +161,10 @@ class AGEMConfig(ReplayConfig):
 
 
 @dataclass
-class DERppConfig(StrategyConfig):
-    name: str = "derpp"
-    buffer_size: int = 200  # stored samples (reservoir), each with its logits
+class DERppConfig(StoredSamplesConfig):
+    name: str = "derpp"  # a reservoir buffer, each sample with its logits
     alpha: float = 0.2  # weight of the logit-matching term
     beta: float = 0.5  # weight of the stored-label term; 0 gives DER
-    replay_batch_size: Optional[int] = None  # null: train.batch_size
 
 
 @dataclass

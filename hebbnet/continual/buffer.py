@@ -10,29 +10,41 @@ Two ways to decide what is kept:
   so domain-incremental tasks with the same labels keep their own share — and each class keeps
   a random subset of its samples.
 
-Images are kept as they come (uint8 for the built-in benchmarks), and :attr:`nbytes` reports
-the memory the buffer holds, so methods can be compared at equal memory.
+Images are kept as they come (uint8 for the built-in benchmarks), or with ``pixel_bits`` as
+the hippocampus keeps its episodes (:mod:`hebbnet.data.packing`: quantised, packed, with the
+label and the task id a byte each), so a replay baseline can hold the same episodes in the same
+bytes as the complementary learning system. :attr:`nbytes` reports the memory the buffer
+holds, so methods can be compared at equal memory.
 """
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from hebbnet.continual.benchmark import TensorSet
+from hebbnet.data.packing import check_pixel_bits, pack_pixels, packed_size, unpack_pixels
 
 POLICIES = ("reservoir", "class_balanced")
 
 
 class ReplayBuffer:
     """Up to ``capacity`` samples (image, label, task id, and optionally the logits a model gave
-    them when they were stored, for DER)."""
+    them when they were stored, for DER); ``pixel_bits``: images packed at that many bits per
+    pixel, labels and task ids as bytes (None: everything as it comes)."""
 
-    def __init__(self, capacity: int, policy: str = "reservoir", store_logits: bool = False):
+    def __init__(self, capacity: int, policy: str = "reservoir", store_logits: bool = False,
+                 pixel_bits: int | None = None):
         if capacity <= 0:
             raise ValueError(f"strategy.buffer_size must be positive, got {capacity}.")
         if policy not in POLICIES:
             raise ValueError(f"Unknown buffer policy {policy!r}; valid: {', '.join(POLICIES)}.")
+        if pixel_bits is not None:
+            check_pixel_bits(pixel_bits, "strategy.pixel_bits")
         self.capacity, self.policy, self.store_logits = capacity, policy, store_logits
+        self.pixel_bits = pixel_bits
+        self.image_shape: tuple[int, ...] | None = None  # of the images, known once allocated
         self.x = self.y = self.t = self.logits = None
         self.size = 0  # samples held
         self.seen = 0  # samples offered so far (reservoir)
@@ -94,21 +106,22 @@ class ReplayBuffer:
             raise RuntimeError("The replay buffer is empty; nothing to sample.")
         index = torch.randperm(self.size, generator=generator)[:n].to(self.x.device)
         logits = self.logits[index] if self.logits is not None else None
-        return TensorSet(self.x[index], self.y[index], self.t[index]), logits
+        return self._read(index), logits
 
     def samples(self) -> TensorSet | None:
         """Everything held, or None when empty."""
         if self.size == 0:
             return None
-        return TensorSet(self.x[: self.size], self.y[: self.size], self.t[: self.size])
+        return self._read(slice(0, self.size))
 
     def state_dict(self) -> dict:
         return {"x": self.x, "y": self.y, "t": self.t, "logits": self.logits,
-                "size": self.size, "seen": self.seen}
+                "size": self.size, "seen": self.seen, "image_shape": self.image_shape}
 
     def load_state_dict(self, state: dict) -> None:
         self.x, self.y, self.t, self.logits = state["x"], state["y"], state["t"], state["logits"]
         self.size, self.seen = state["size"], state["seen"]
+        self.image_shape = state.get("image_shape")  # absent from checkpoints of 2026-11
 
     def _check_policy(self, policy: str) -> None:
         if self.policy != policy:
@@ -119,9 +132,20 @@ class ReplayBuffer:
         if self.x is not None:
             return
         device = data.x.device
-        self.x = torch.zeros((self.capacity, *data.x.shape[1:]), dtype=data.x.dtype, device=device)
-        self.y = torch.zeros(self.capacity, dtype=data.y.dtype, device=device)
-        self.t = torch.zeros(self.capacity, dtype=data.t.dtype, device=device)
+        self.image_shape = tuple(data.x.shape[1:])
+        if self.pixel_bits is None:
+            self.x = torch.zeros((self.capacity, *self.image_shape), dtype=data.x.dtype,
+                                 device=device)
+            self.y = torch.zeros(self.capacity, dtype=data.y.dtype, device=device)
+            self.t = torch.zeros(self.capacity, dtype=data.t.dtype, device=device)
+        else:
+            if data.x.dtype != torch.uint8:
+                raise ValueError(f"strategy.pixel_bits packs uint8 images; this benchmark's "
+                                 f"are {data.x.dtype}. Set strategy.pixel_bits=null.")
+            size = packed_size(math.prod(self.image_shape), self.pixel_bits)
+            self.x = torch.zeros((self.capacity, size), dtype=torch.uint8, device=device)
+            self.y = torch.zeros(self.capacity, dtype=torch.uint8, device=device)
+            self.t = torch.zeros(self.capacity, dtype=torch.uint8, device=device)
         if self.store_logits:
             if logits is None:
                 raise ValueError("This buffer stores logits; pass the model's logits with the batch.")
@@ -131,8 +155,23 @@ class ReplayBuffer:
     def _write(self, slots: torch.Tensor, data: TensorSet, logits: torch.Tensor | None,
                sources: torch.Tensor) -> None:
         slots, sources = slots.to(self.x.device), sources.to(self.x.device)
-        self.x[slots] = data.x[sources]
-        self.y[slots] = data.y[sources]
-        self.t[slots] = data.t[sources]
+        if self.pixel_bits is None:
+            self.x[slots] = data.x[sources]
+        else:
+            if int(data.y.max()) > 255 or int(data.t.max()) > 255:
+                raise ValueError("With strategy.pixel_bits labels and task ids are kept as bytes "
+                                 f"(0–255); got label {int(data.y.max())}, task "
+                                 f"{int(data.t.max())}. Set strategy.pixel_bits=null.")
+            self.x[slots] = pack_pixels(data.x[sources], self.pixel_bits)
+        self.y[slots] = data.y[sources].to(self.y.dtype)
+        self.t[slots] = data.t[sources].to(self.t.dtype)
         if self.logits is not None:
             self.logits[slots] = logits[sources].detach()
+
+    def _read(self, index) -> TensorSet:
+        """The samples at ``index`` (a tensor or a slice); packed ones unpacked, with int64
+        labels and task ids."""
+        if self.pixel_bits is None:
+            return TensorSet(self.x[index], self.y[index], self.t[index])
+        return TensorSet(unpack_pixels(self.x[index], self.pixel_bits, self.image_shape),
+                         self.y[index].long(), self.t[index].long())

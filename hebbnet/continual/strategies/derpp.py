@@ -20,9 +20,11 @@ class DERpp(BufferedStrategy):
     trains_local_learners = False  # its method needs gradients
 
     def __init__(self, model, scenario, schedule, generator, buffer_size: int,
-                 alpha: float = 0.2, beta: float = 0.5, replay_batch_size: int | None = None):
+                 alpha: float = 0.2, beta: float = 0.5, replay_batch_size: int | None = None,
+                 pixel_bits: int | None = None, replay_shift: int = 0):
         super().__init__(model, scenario, schedule, generator, buffer_size, "reservoir",
-                         replay_batch_size, store_logits=True)
+                         replay_batch_size, store_logits=True, pixel_bits=pixel_bits,
+                         replay_shift=replay_shift)
         if alpha < 0 or beta < 0:
             raise ValueError(f"Need alpha >= 0 and beta >= 0; got {alpha}, {beta}.")
         self.alpha, self.beta = alpha, beta

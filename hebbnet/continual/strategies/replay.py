@@ -10,28 +10,41 @@ from hebbnet.continual.buffer import ReplayBuffer
 from hebbnet.continual.scenario import mask_logits
 from hebbnet.continual.strategies.base import Strategy
 from hebbnet.data import to_float
+from hebbnet.data.augment import random_shift
 
 WEIGHTINGS = ("tasks_seen", "concat")
 
 
 class BufferedStrategy(Strategy):
     """A strategy with a :class:`ReplayBuffer`: reservoir buffers take every training batch,
-    class-balanced buffers take each task once it is learned."""
+    class-balanced buffers take each task once it is learned.
+
+    ``pixel_bits`` stores the samples packed as the CLS's hippocampus does, and
+    ``replay_shift`` moves each replayed image by up to that many pixels, as the CLS moves its
+    episodes (images only: no shift where the scenario's inputs are not spatial), so a replay
+    baseline can have the CLS's storage and augmentation.
+    """
 
     def __init__(self, model, scenario, schedule, generator, buffer_size: int,
                  policy: str = "reservoir", replay_batch_size: int | None = None,
-                 store_logits: bool = False):
+                 store_logits: bool = False, pixel_bits: int | None = None,
+                 replay_shift: int = 0):
         super().__init__(model, scenario, schedule, generator)
-        self.buffer = ReplayBuffer(buffer_size, policy, store_logits)
+        self.buffer = ReplayBuffer(buffer_size, policy, store_logits, pixel_bits)
         self.replay_batch_size = replay_batch_size or schedule.batch_size
         if self.replay_batch_size <= 0:
             raise ValueError(f"strategy.replay_batch_size must be positive, got {replay_batch_size}.")
+        if replay_shift < 0:
+            raise ValueError(f"strategy.replay_shift must be >= 0, got {replay_shift}.")
+        self.replay_shift = replay_shift if scenario.spatial else 0
 
     def replay_batch(self) -> tuple[TensorSet, torch.Tensor | None] | None:
         """A random batch of stored samples (and their stored logits), or None while empty."""
         if len(self.buffer) == 0:
             return None
-        return self.buffer.sample(self.replay_batch_size, self.generator)
+        replay, logits = self.buffer.sample(self.replay_batch_size, self.generator)
+        moved = random_shift(replay.x, self.replay_shift, self.generator)
+        return TensorSet(moved, replay.y, replay.t), logits
 
     def remember(self, batch: TensorSet, logits: torch.Tensor | None = None) -> None:
         if self.buffer.policy == "reservoir":
@@ -70,9 +83,10 @@ class ExperienceReplay(BufferedStrategy):
 
     def __init__(self, model, scenario, schedule, generator, buffer_size: int,
                  policy: str = "reservoir", replay_batch_size: int | None = None,
-                 weighting: str = "concat"):
+                 weighting: str = "concat", pixel_bits: int | None = None,
+                 replay_shift: int = 0):
         super().__init__(model, scenario, schedule, generator, buffer_size, policy,
-                         replay_batch_size)
+                         replay_batch_size, pixel_bits=pixel_bits, replay_shift=replay_shift)
         if weighting not in WEIGHTINGS:
             raise ValueError(f"Unknown strategy.weighting {weighting!r}; valid: {', '.join(WEIGHTINGS)}.")
         self.weighting = weighting
