@@ -16,7 +16,9 @@ Two phases, both read top to bottom here:
 Sleep comes after every experience (the runner calls it, measuring accuracy right before and
 after), or — ``sleep_every=N``, for streams whose task boundaries nobody announces — every N
 wake steps, from inside the wake loop. ``memory_bytes`` is the hippocampus's budget: all it
-holds (packed pixels, labels, task ids) stays within it.
+holds (packed pixels, labels, task ids) stays within it. The bytes reported beyond the model
+also count what the learner needs besides a plain model: with ``store="codes"`` the fixed
+random code layer the episodes are read through.
 
 ``store="codes"`` keeps no pixels at all: the model reads its input through a fixed sparse code
 (``model.code_size``, :class:`hebbnet.layers.SparseCode` — a random expansion with k winners,
@@ -41,6 +43,7 @@ from hebbnet.continual.scenario import mask_logits
 from hebbnet.continual.strategies.base import OPTIMIZERS, StepMonitor, Strategy, TrainStats
 from hebbnet.data import to_float
 from hebbnet.data.augment import random_shift
+from hebbnet.layers.sparse_code import SparseCode
 from hebbnet.models.plastic import module_device
 
 
@@ -221,9 +224,12 @@ class ComplementaryLearningSystem(Strategy):
                                replay.y)
 
     def memory_bytes(self) -> int:
-        """The hippocampus, and the average input (float32 per pixel) when spiking sleep uses it."""
+        """The hippocampus; the average input (float32 per pixel) when spiking sleep uses it;
+        with stored codes, the fixed code layer that makes them (its projection's bytes)."""
         average = self.input_sum.nbytes if self.input_sum is not None else 0
-        return self.hippocampus.nbytes + average
+        code = sum(buffer.nbytes for module in self.model.modules()
+                   if isinstance(module, SparseCode) for buffer in module.buffers())
+        return self.hippocampus.nbytes + average + (code if self.codes else 0)
 
     def state_dict(self) -> dict:
         return {**super().state_dict(), "hippocampus": self.hippocampus.state_dict(),
