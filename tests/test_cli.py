@@ -65,6 +65,10 @@ def test_multirun_over_seeds_and_rerun_needs_resume(tmp_path):
     accs = [json.loads((tmp_path / f"seed{s}" / "metrics.json").read_text())["acc_matrix"]
             for s in (1, 2)]
     assert accs[0] != accs[1]
+    aggregated = subprocess.run([sys.executable, "-m", "hebbnet.continual.aggregate", str(tmp_path)],
+                                capture_output=True, text=True, cwd=REPO)
+    assert aggregated.returncode == 0, aggregated.stderr
+    assert "| 1,2 |" in aggregated.stdout  # one row: the two seeds of one setting
     again = train(*FAST, "seed=1", "logger=none", f"hydra.run.dir={tmp_path}/seed1")
     assert again.returncode == 1 and "resume=true" in again.stderr
     resumed = train(*FAST, "seed=1", "logger=none", "resume=true", f"hydra.run.dir={tmp_path}/seed1")
