@@ -16,6 +16,7 @@ from hebbnet.continual import run_experiment
 from hebbnet.continual.benchmark import TensorSet, permuted_tasks, split_tasks
 from hebbnet.continual.scenario import Scenario
 from hebbnet.continual.strategies import ComplementaryLearningSystem
+from hebbnet.continual.strategies.base import NonFiniteLossError
 from hebbnet.data import load_dataset
 
 from conftest import killed_and_resumed, quick_config
@@ -232,3 +233,11 @@ def test_bad_cls_settings_fail_before_any_training(options, message, tmp_path):
     with pytest.raises(ValueError, match=message):
         run_experiment(quick_config(strategy=cls_config(**options)), tmp_path)
     assert not (tmp_path / "checkpoint.pt").exists()
+
+
+def test_a_non_finite_loss_in_sleep_stops_the_run_as_in_wake(tmp_path, monkeypatch):
+    monkeypatch.setattr(ComplementaryLearningSystem, "_replay_loss",  # only sleep replays here
+                        lambda self, replay, task: torch.tensor(float("nan"), requires_grad=True))
+    with pytest.raises(NonFiniteLossError, match="strategy.sleep_lr"):
+        run_experiment(quick_config(strategy=cls_config(wake_replay=False, sleep_steps=5,
+                                                        memory_bytes=2000)), tmp_path)

@@ -162,17 +162,22 @@ class Strategy:
         model that learns locally: one :meth:`local_step`, returning its error rate)."""
         if self.learns_locally:
             return self.local_step(data.select(index), task)
-        loss = self.batch_loss(data.select(index), task)
+        return self.gradient_step(self.batch_loss(data.select(index), task), task, self.optimizer)
+
+    def gradient_step(self, loss: torch.Tensor, task: int, optimizer: torch.optim.Optimizer) -> float:
+        """One step of ``optimizer`` down ``loss``, with the hooks around it; a NaN or infinite
+        loss stops the run instead. Returns the loss."""
         value = loss.item()
         if not math.isfinite(value):
             raise NonFiniteLossError(
                 f"The training loss became {value} during task {task}. "
-                "Lower train.lr, or check the data for NaN or Inf."
+                "Lower train.lr (strategy.sleep_lr in a CLS's sleep), or check the data for "
+                "NaN or Inf."
             )
-        self.optimizer.zero_grad(set_to_none=True)
+        optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.before_step(task)
-        self.optimizer.step()
+        optimizer.step()
         self.after_step()
         return value
 
@@ -190,12 +195,15 @@ class Strategy:
         if self.optimizer is not None:
             self.optimizer.load_state_dict(state["optimizer"])
 
-    def _make_optimizer(self) -> torch.optim.Optimizer:
-        """The configured optimiser; its fused kernel (one call for all parameters) on CPU
-        and CUDA, where it is about twice as fast per step as the per-tensor loop."""
+    def _make_optimizer(self, lr: float | None = None, fused: bool = True) -> torch.optim.Optimizer:
+        """The configured optimiser at ``lr`` (None: ``train.lr``); with ``fused``, its fused
+        kernel (one call for all parameters) on CPU and CUDA, where it is about twice as fast
+        per step as the per-tensor loop."""
         params = list(self.model.parameters())
-        fused = all(p.device.type in ("cpu", "cuda") and p.is_floating_point() for p in params)
-        return OPTIMIZERS[self.schedule.optimizer](params, lr=self.schedule.lr, fused=fused)
+        fused = fused and all(p.device.type in ("cpu", "cuda") and p.is_floating_point()
+                              for p in params)
+        return OPTIMIZERS[self.schedule.optimizer](params, lr=lr or self.schedule.lr,
+                                                   fused=fused)
 
     def _batches(self, n_samples: int, steps: int) -> Iterator[torch.Tensor]:
         """``steps`` batches of indices from back-to-back random permutations of the data."""

@@ -40,7 +40,7 @@ from hebbnet.cls.sleep import check_downscaling, downscale
 from hebbnet.cls.spiking_sleep import SpikingSleepParameters, layer_scales, spiking_sleep
 from hebbnet.continual.benchmark import Experience, TensorSet
 from hebbnet.continual.scenario import mask_logits
-from hebbnet.continual.strategies.base import OPTIMIZERS, StepMonitor, Strategy, TrainStats
+from hebbnet.continual.strategies.base import StepMonitor, Strategy, TrainStats
 from hebbnet.data import to_float
 from hebbnet.data.augment import random_shift
 from hebbnet.layers.sparse_code import SparseCode
@@ -185,18 +185,16 @@ class ComplementaryLearningSystem(Strategy):
         replayed = 0
         if len(self.hippocampus) and self.sleep_steps:
             device = module_device(self.model)
-            optimizer = None if self.learns_locally else OPTIMIZERS[self.schedule.optimizer](
-                self.model.parameters(), lr=self.sleep_lr)
+            # a fresh optimiser for each sleep (unfused, as in the runs RESULTS.md reports)
+            optimizer = None if self.learns_locally else self._make_optimizer(self.sleep_lr,
+                                                                              fused=False)
             self.model.train()
             for _ in range(self.sleep_steps):
                 replay = self.hippocampus.sample(self.sleep_batch_size, self.generator).to(device)
                 if optimizer is None:
                     super().local_step(self._recollect(replay), task)
                 else:
-                    loss = self._replay_loss(replay, task)
-                    optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    optimizer.step()
+                    self.gradient_step(self._replay_loss(replay, task), task, optimizer)
                 replayed += len(replay)
         return replayed
 
