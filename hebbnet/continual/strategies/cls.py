@@ -36,6 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from hebbnet.cls.hippocampus import Hippocampus
+from hebbnet.config.schema import CLSConfig
 from hebbnet.cls.sleep import check_downscaling, downscale
 from hebbnet.cls.spiking_sleep import SpikingSleepParameters, layer_scales, spiking_sleep
 from hebbnet.continual.benchmark import Experience, TensorSet
@@ -75,13 +76,20 @@ class SleepReport:
     bytes: int  # memory beyond the model (the hippocampus, the average input if used)
 
 
+_DEFAULT = CLSConfig()  # the one source of the defaults (and of their meaning)
+
+
 class ComplementaryLearningSystem(Strategy):
-    def __init__(self, model, scenario, schedule, generator, memory_bytes: int = 156_800,
-                 store: str = "pixels", pixel_bits: int = 1, wake_replay: bool = True,
-                 sleep_steps: int = 500, sleep_lr: float | None = None, sleep_batch_size: int = 128,
-                 downscaling: float = 1.0, downscale_layers: str = "output",
-                 sleep_every: int | None = None, replay_shift: int = 2, code_size: int = 2000,
-                 code_active: int = 50, spiking_sleep=None):
+    def __init__(self, model, scenario, schedule, generator,
+                 memory_bytes: int = _DEFAULT.memory_bytes, store: str = _DEFAULT.store,
+                 pixel_bits: int = _DEFAULT.pixel_bits, wake_replay: bool = _DEFAULT.wake_replay,
+                 sleep_steps: int = _DEFAULT.sleep_steps, sleep_lr: float | None = _DEFAULT.sleep_lr,
+                 sleep_batch_size: int = _DEFAULT.sleep_batch_size,
+                 downscaling: float = _DEFAULT.downscaling,
+                 downscale_layers: str = _DEFAULT.downscale_layers,
+                 sleep_every: int | None = _DEFAULT.sleep_every,
+                 replay_shift: int = _DEFAULT.replay_shift, code_size: int = _DEFAULT.code_size,
+                 code_active: int = _DEFAULT.code_active, spiking_sleep=None):
         super().__init__(model, scenario, schedule, generator)
         if (sleep_steps < 0 or replay_shift < 0 or sleep_batch_size <= 0
                 or (sleep_every is not None and sleep_every <= 0)):
