@@ -6,9 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from hebbnet.cls.hippocampus import Hippocampus
-from hebbnet.cls.sleep import downscale
-from hebbnet.cls.spiking_sleep import SpikingSleepParameters, layer_scales, spiking_sleep
+from hebbnet.memory_systems.hippocampus import Hippocampus
+from hebbnet.memory_systems.sleep import downscale
+from hebbnet.memory_systems.spiking_sleep import SpikingSleepParameters, layer_scales, spiking_sleep
 from hebbnet.config import TrainConfig
 from hebbnet.config.schema import MLPConfig
 from hebbnet.config.schema import CLSConfig

@@ -7,7 +7,7 @@ import inspect
 import pytest
 import torch
 
-from hebbnet.cls.spiking_sleep import SpikingSleepParameters
+from hebbnet.memory_systems.spiking_sleep import SpikingSleepParameters
 from hebbnet.config import TrainConfig
 from hebbnet.config.schema import STRATEGY_SCHEMAS, SpikingSleepConfig
 from hebbnet.continual.benchmark import Benchmark, Experience, TensorSet

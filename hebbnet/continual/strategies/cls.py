@@ -7,11 +7,11 @@ Two phases, both read top to bottom here:
   learns each batch by gradient descent, interleaved with episodes the hippocampus replays
   (weighted as van de Ven et al.'s replay: 1/k for the current batch on the k-th task, the rest
   for replay), and the hippocampus encodes each sample of the stream the first time it comes by
-  (:class:`hebbnet.cls.Hippocampus`).
+  (:class:`hebbnet.memory_systems.Hippocampus`).
 * **sleep** (:meth:`ComplementaryLearningSystem.sleep`) — NREM-like replay: ``sleep_steps``
   steps of learning on hippocampal episodes alone, all classes in equal shares, old and recent
   interleaved, with a fresh optimiser at ``sleep_lr``; then synaptic downscaling
-  (:func:`hebbnet.cls.sleep.downscale`).
+  (:func:`hebbnet.memory_systems.sleep.downscale`).
 
 Sleep comes after every experience (the runner calls it, measuring accuracy right before and
 after), or — ``sleep_every=N``, for streams whose task boundaries nobody announces — every N
@@ -35,10 +35,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hebbnet.cls.hippocampus import Hippocampus
+from hebbnet.memory_systems.hippocampus import Hippocampus
 from hebbnet.config.schema import CLSConfig
-from hebbnet.cls.sleep import check_downscaling, downscale
-from hebbnet.cls.spiking_sleep import SpikingSleepParameters, layer_scales, spiking_sleep
+from hebbnet.memory_systems.sleep import check_downscaling, downscale
+from hebbnet.memory_systems.spiking_sleep import SpikingSleepParameters, layer_scales, spiking_sleep
 from hebbnet.continual.benchmark import Experience, TensorSet
 from hebbnet.continual.scenario import mask_logits
 from hebbnet.continual.strategies.base import StepMonitor, Strategy, TrainStats
