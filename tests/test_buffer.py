@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from hebbnet.continual.benchmark import TensorSet
-from hebbnet.continual.buffer import ReplayBuffer
+from hebbnet.memory_systems.buffer import ReplayBuffer
 from hebbnet.data.packing import pack_pixels, unpack_pixels
 
 

@@ -249,3 +249,11 @@ def test_replay_with_a_shift_moves_stored_images_only_where_inputs_are_images(sp
         assert unmoved < len(replay.x)  # most moved by (dy, dx) ≠ (0, 0): 8 of 9 on average
     else:
         assert unmoved == len(replay.x)
+
+
+def test_a_class_reservoir_is_offered_each_sample_once_and_shares_its_capacity_by_class():
+    strategy, experiences = make(STRATEGIES["er"], buffer_size=20, policy="class_reservoir")
+    for experience in experiences:  # 20 steps of 8 = 160 draws from 48 samples a task
+        strategy.train_experience(experience, experiences)
+    assert strategy.buffer.seen == 2 * 48  # the first pass of each task only
+    assert torch.bincount(strategy.buffer.samples().y).tolist() == [5, 5, 5, 5]

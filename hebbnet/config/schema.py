@@ -146,7 +146,7 @@ class StoredSamplesConfig(StrategyConfig):
 
 @dataclass
 class ReplayConfig(StoredSamplesConfig):
-    policy: str = "reservoir"  # reservoir | class_balanced
+    policy: str = "reservoir"  # reservoir | class_balanced | class_reservoir (the hippocampus's)
 
 
 @dataclass

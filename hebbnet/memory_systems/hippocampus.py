@@ -8,7 +8,8 @@
   (task, label) pair); within a class, a reservoir: the n-th sample of a class whose share is
   q replaces a random kept one with probability q/n, so the kept ones are a uniform sample of
   all its samples. A new class shrinks every share; consolidated (older) classes give up
-  episodes at random.
+  episodes at random. The store is the replay buffer's ``class_reservoir`` policy
+  (:class:`hebbnet.memory_systems.buffer.ReplayBuffer`), which a replay baseline can use as well.
 * **Pattern separation** (dentate gyrus) — a fixed random expansion followed by k-winners-take-
   all: ``separate(x) = 1[P x ∈ top-k]`` with P ∈ R^{code_size×D}, entries N(0, 1). Similar
   images get less similar codes; P is drawn from ``seed`` and never stored (it costs no
@@ -30,8 +31,9 @@ import math
 
 import torch
 
+from hebbnet.memory_systems.buffer import ReplayBuffer
 from hebbnet.data import TensorSet
-from hebbnet.data.packing import check_pixel_bits, pack_pixels, packed_size, unpack_pixels
+from hebbnet.data.packing import check_pixel_bits, packed_size
 from hebbnet.layers.sparse_code import SparseCode
 
 
@@ -45,43 +47,31 @@ class Hippocampus:
             raise ValueError(f"strategy.memory_bytes must be positive, got {capacity_bytes}.")
         self.capacity_bytes, self.pixel_bits = capacity_bytes, pixel_bits
         self.code_size, self.code_active, self.seed = code_size, code_active, seed
-        self.image_shape: tuple[int, ...] | None = None  # set by the first episode stored
-        self.capacity = self.size = 0
-        self.packed = self.y = self.t = torch.zeros(0, dtype=torch.uint8)
-        self.offered: dict[tuple[int, int], int] = {}  # samples of each class seen so far
-        self.held: dict[tuple[int, int], int] = {}  # episodes of each class kept
+        self._store: ReplayBuffer | None = None  # made when the first episode shows its size
         self._dentate: SparseCode | None = None  # rebuilt from the seed, never stored
 
     @property
-    def n_pixels(self) -> int:
-        return math.prod(self.image_shape)
+    def image_shape(self) -> tuple[int, ...] | None:
+        return self._store.image_shape if self._store is not None else None
 
     @property
-    def packed_size(self) -> int:
-        return packed_size(self.n_pixels, self.pixel_bits)
+    def capacity(self) -> int:
+        return self._store.capacity if self._store is not None else 0
 
     @property
     def bytes_per_episode(self) -> int:
-        return self.packed_size + 2  # + label and task id, one byte each
+        return self._episode_bytes(math.prod(self.image_shape))
 
-    def _allocate(self, image_shape: tuple[int, ...]) -> None:
-        self.image_shape = tuple(image_shape)
-        self.capacity = self.capacity_bytes // self.bytes_per_episode
-        if self.capacity < 1:
-            raise ValueError(f"strategy.memory_bytes={self.capacity_bytes} cannot hold one "
-                             f"episode ({self.bytes_per_episode} bytes at pixel_bits="
-                             f"{self.pixel_bits}); raise it or lower pixel_bits.")
-        self.packed = torch.zeros(self.capacity, self.packed_size, dtype=torch.uint8)
-        self.y = torch.zeros(self.capacity, dtype=torch.uint8)
-        self.t = torch.zeros(self.capacity, dtype=torch.uint8)
+    def _episode_bytes(self, n_pixels: int) -> int:
+        return packed_size(n_pixels, self.pixel_bits) + 2  # + label and task id, a byte each
 
     def __len__(self) -> int:
-        return self.size
+        return len(self._store) if self._store is not None else 0
 
     @property
     def nbytes(self) -> int:
         """Bytes of the episodes held (allocated for the full capacity)."""
-        return self.packed.nbytes + self.y.nbytes + self.t.nbytes
+        return self._store.nbytes if self._store is not None else 0
 
     def store(self, data: TensorSet, generator: torch.Generator) -> None:
         """Offer every sample of ``data`` (uint8 images) once; keep a class-balanced reservoir."""
@@ -89,36 +79,28 @@ class Hippocampus:
             raise ValueError("The hippocampus stores labels and task ids as bytes (0–255); "
                              f"got label {int(data.y.max())}, task {int(data.t.max())}.")
         data = data.to("cpu")
-        if self.image_shape is None:
-            self._allocate(data.x.shape[1:])
-        keys = list(zip(data.t.tolist(), data.y.tolist()))
-        new_classes = [key for key in dict.fromkeys(keys) if key not in self.offered]
-        for key in new_classes:
-            self.offered[key] = 0
-        if new_classes:
-            self._shrink_shares(generator)
-        share = self.capacity // len(self.offered)
-        draws = torch.rand(len(keys), 2, generator=generator).tolist()
-        packed = pack_pixels(data.x, self.pixel_bits)
-        for i, key in enumerate(keys):
-            self.offered[key] += 1
-            slot = self._slot_for(key, share, self.offered[key], draws[i])
-            if slot is not None:
-                self.packed[slot] = packed[i]
-                self.y[slot], self.t[slot] = key[1], key[0]
+        if self._store is None:
+            self._store = self._make_store(data.x.shape[1:])
+        self._store.add_classes(data, generator)
 
-    def episodes(self) -> TensorSet:
-        """Every episode held, as uint8 images with their labels and task ids."""
-        return TensorSet(self.unpack(self.packed[: self.size]), self.y[: self.size].long(),
-                         self.t[: self.size].long())
+    def _make_store(self, image_shape: tuple[int, ...]) -> ReplayBuffer:
+        episode = self._episode_bytes(math.prod(image_shape))
+        capacity = self.capacity_bytes // episode
+        if capacity < 1:
+            raise ValueError(f"strategy.memory_bytes={self.capacity_bytes} cannot hold one "
+                             f"episode ({episode} bytes at pixel_bits={self.pixel_bits}); raise "
+                             "it or lower pixel_bits.")
+        return ReplayBuffer(capacity, "class_reservoir", pixel_bits=self.pixel_bits)
+
+    def episodes(self) -> TensorSet | None:
+        """Every episode held, as uint8 images with their labels and task ids (None: empty)."""
+        return self._store.samples() if self._store is not None else None
 
     def sample(self, n: int, generator: torch.Generator) -> TensorSet:
         """``min(n, len(self))`` distinct episodes drawn uniformly."""
-        if self.size == 0:
+        if len(self) == 0:
             raise RuntimeError("The hippocampus is empty; nothing to replay.")
-        index = torch.randperm(self.size, generator=generator)[:n]
-        return TensorSet(self.unpack(self.packed[index]), self.y[index].long(),
-                         self.t[index].long())
+        return self._store.sample(n, generator)[0]
 
     def separate(self, images: torch.Tensor) -> torch.Tensor:
         """Dentate-gyrus codes (N, code_size) in {0, 1}: the ``code_active`` largest of P x."""
@@ -131,7 +113,7 @@ class Hippocampus:
     def recall(self, cue: torch.Tensor) -> TensorSet:
         """Pattern completion: for each cue image (N, *image_shape; uint8, missing input as 0),
         the stored episode most similar to it (cosine of the binarised images)."""
-        if self.size == 0:
+        if len(self) == 0:
             raise RuntimeError("The hippocampus is empty; nothing to recall.")
         stored = self.episodes()
         patterns = (stored.x.reshape(len(stored), -1) > 127).float()
@@ -139,49 +121,18 @@ class Hippocampus:
         similarity = cues @ patterns.T / patterns.norm(dim=1).clamp_min(1e-12)
         return stored.select(similarity.argmax(1))
 
-    def unpack(self, packed: torch.Tensor) -> torch.Tensor:
-        """Packed episodes (N, packed_size) back to uint8 images (N, *image_shape)."""
-        return unpack_pixels(packed, self.pixel_bits, self.image_shape)
-
     def state_dict(self) -> dict:
-        return {"packed": self.packed, "y": self.y, "t": self.t, "size": self.size,
-                "image_shape": self.image_shape, "capacity": self.capacity,
-                "offered": dict(self.offered), "held": dict(self.held)}
+        return {"store": self._store.state_dict() if self._store is not None else None}
 
     def load_state_dict(self, state: dict) -> None:
-        self.packed, self.y, self.t = state["packed"], state["y"], state["t"]
-        self.size, self.offered = state["size"], dict(state["offered"])
-        self.image_shape, self.capacity = state["image_shape"], state["capacity"]
-        self.held = dict(state["held"])
-
-    def _slot_for(self, key: tuple[int, int], share: int, n: int,
-                  draws: list[float]) -> int | None:
-        """Where the n-th sample of class ``key`` goes, or None: a free slot while the class
-        holds less than its share, else (reservoir) a random one of its episodes with
-        probability share / n. ``draws``: two uniforms."""
-        if self.held.get(key, 0) < share and self.size < self.capacity:
-            self.held[key] = self.held.get(key, 0) + 1
-            self.size += 1
-            return self.size - 1
-        if draws[0] * n >= share:
-            return None
-        members = self._members(key)
-        return int(members[int(draws[1] * len(members))]) if len(members) else None
-
-    def _members(self, key: tuple[int, int]) -> torch.Tensor:
-        held_t, held_y = self.t[: self.size], self.y[: self.size]
-        return ((held_t == key[0]) & (held_y == key[1])).nonzero().squeeze(1)
-
-    def _shrink_shares(self, generator: torch.Generator) -> None:
-        """Evict at random from classes holding more than their (new) share, then close gaps."""
-        share = self.capacity // len(self.offered)
-        keep = torch.ones(self.size, dtype=torch.bool)
-        for key, count in self.held.items():
-            if count > share:
-                members = self._members(key)
-                keep[members[torch.randperm(count, generator=generator)[share:]]] = False
-                self.held[key] = share
-        kept = keep.nonzero().squeeze(1)
-        self.packed[: len(kept)] = self.packed[kept].clone()
-        self.y[: len(kept)], self.t[: len(kept)] = self.y[kept].clone(), self.t[kept].clone()
-        self.size = len(kept)
+        if "packed" in state:  # a checkpoint written before the store was the buffer's
+            state = {"store": None if state["image_shape"] is None else {
+                "x": state["packed"], "y": state["y"], "t": state["t"], "logits": None,
+                "size": state["size"], "seen": sum(state["offered"].values()),
+                "image_shape": state["image_shape"], "offered": state["offered"],
+                "held": state["held"]}}
+        self._store = None
+        if state["store"] is not None:
+            self._store = ReplayBuffer(len(state["store"]["x"]), "class_reservoir",
+                                       pixel_bits=self.pixel_bits)
+            self._store.load_state_dict(state["store"])

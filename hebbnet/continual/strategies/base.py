@@ -74,6 +74,27 @@ StepMonitor = Callable[[int, int, float], None]
 """Called after every optimiser step with (step within task, steps in task, loss)."""
 
 
+class FirstPass:
+    """The part of each batch that the task's stream shows for the first time. The loop's
+    batches are back-to-back random permutations of the task's data, so the first ``n``
+    samples drawn are each sample once: a store that must be offered every sample once (a
+    class reservoir, the hippocampus) takes these and no repeats."""
+
+    def __init__(self) -> None:
+        self.remaining = 0
+
+    def start(self, n_samples: int) -> None:
+        self.remaining = n_samples
+
+    def take(self, batch: TensorSet) -> TensorSet | None:
+        """The first-pass samples of ``batch`` (None once the pass is over)."""
+        if self.remaining <= 0:
+            return None
+        new = batch.select(slice(0, self.remaining))
+        self.remaining -= len(new)
+        return new
+
+
 class Strategy:
     """Trains one model on one experience at a time; by default plain fine-tuning.
 

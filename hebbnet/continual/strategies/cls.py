@@ -41,7 +41,7 @@ from hebbnet.memory_systems.sleep import check_downscaling, downscale
 from hebbnet.memory_systems.spiking_sleep import SpikingSleepParameters, layer_scales, spiking_sleep
 from hebbnet.continual.benchmark import Experience, TensorSet
 from hebbnet.continual.scenario import mask_logits
-from hebbnet.continual.strategies.base import StepMonitor, Strategy, TrainStats
+from hebbnet.continual.strategies.base import FirstPass, StepMonitor, Strategy, TrainStats
 from hebbnet.data import to_float
 from hebbnet.data.augment import random_shift
 from hebbnet.layers.sparse_code import SparseCode
@@ -104,7 +104,7 @@ class ComplementaryLearningSystem(Strategy):
         self.codes = check_store(store, model, pixel_bits, self.spiking.steps)
         self.hippocampus = Hippocampus(memory_bytes, pixel_bits, code_size, code_active,
                                        seed=int(torch.randint(2**31, (1,), generator=generator)))
-        self._to_encode = 0  # samples of the current stream's first pass not yet encoded
+        self._first_pass = FirstPass()  # the hippocampus encodes each sample once
         self.wake_replay, self.sleep_steps = wake_replay, sleep_steps
         self.sleep_lr = sleep_lr or schedule.lr
         self.sleep_batch_size = sleep_batch_size
@@ -123,7 +123,7 @@ class ComplementaryLearningSystem(Strategy):
                          monitor: StepMonitor | None = None, final: bool = False) -> TrainStats:
         """Wake: learn the stream of ``experience`` with replay, the hippocampus encoding the
         stream's first pass over the data (each sample once); task-free sleep on its clock."""
-        self._to_encode = len(experience.train)
+        self._first_pass.start(len(experience.train))
 
         def wake_clock(step: int, steps: int, loss: float) -> None:
             self.wake_steps += 1
@@ -155,12 +155,11 @@ class ComplementaryLearningSystem(Strategy):
 
     def _encode(self, batch: TensorSet) -> None:
         """The hippocampus encodes the samples of the stream's first pass."""
-        if self._to_encode > 0:
-            new = batch.select(slice(0, self._to_encode))
+        new = self._first_pass.take(batch)
+        if new is not None:
             self.hippocampus.store(self._episodes(new), self.generator)
             if self.spiking.steps:
                 self._remember_average(new)
-            self._to_encode -= len(new)
 
     @torch.no_grad()
     def _episodes(self, new: TensorSet) -> TensorSet:

@@ -6,18 +6,19 @@ import torch
 import torch.nn.functional as F
 
 from hebbnet.continual.benchmark import Experience, TensorSet
-from hebbnet.continual.buffer import ReplayBuffer
 from hebbnet.continual.scenario import mask_logits
-from hebbnet.continual.strategies.base import Strategy
+from hebbnet.continual.strategies.base import FirstPass, Strategy
 from hebbnet.data import to_float
 from hebbnet.data.augment import random_shift
+from hebbnet.memory_systems.buffer import ReplayBuffer
 
 WEIGHTINGS = ("tasks_seen", "concat")
 
 
 class BufferedStrategy(Strategy):
     """A strategy with a :class:`ReplayBuffer`: reservoir buffers take every training batch,
-    class-balanced buffers take each task once it is learned.
+    class-balanced buffers take each task once it is learned, class reservoirs (the CLS's
+    hippocampus's policy) each sample of a task's stream once, on its first pass.
 
     ``pixel_bits`` stores the samples packed as the CLS's hippocampus does, and
     ``replay_shift`` moves each replayed image by up to that many pixels, as the CLS moves its
@@ -37,6 +38,11 @@ class BufferedStrategy(Strategy):
         if replay_shift < 0:
             raise ValueError(f"strategy.replay_shift must be >= 0, got {replay_shift}.")
         self.replay_shift = replay_shift if scenario.spatial else 0
+        self._first_pass = FirstPass()
+
+    def train_experience(self, experience, seen, monitor=None, final=False):
+        self._first_pass.start(len(experience.train))
+        return super().train_experience(experience, seen, monitor, final)
 
     def replay_batch(self) -> tuple[TensorSet, torch.Tensor | None] | None:
         """A random batch of stored samples (and their stored logits), or None while empty."""
@@ -49,6 +55,10 @@ class BufferedStrategy(Strategy):
     def remember(self, batch: TensorSet, logits: torch.Tensor | None = None) -> None:
         if self.buffer.policy == "reservoir":
             self.buffer.add_stream(batch, self.generator, logits)
+        elif self.buffer.policy == "class_reservoir":
+            new = self._first_pass.take(batch)
+            if new is not None:
+                self.buffer.add_classes(new, self.generator)
 
     def replay_loss(self, replay: TensorSet, task: int) -> torch.Tensor:
         """Cross-entropy on stored samples, each masked as its own task requires."""

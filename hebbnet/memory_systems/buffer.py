@@ -1,6 +1,7 @@
-"""A fixed-size store of past training samples, shared by every replay strategy.
+"""A fixed-size store of past training samples, shared by every replay strategy and by the
+complementary learning system's hippocampus.
 
-Two ways to decide what is kept:
+Three ways to decide what is kept:
 
 * ``reservoir`` (Vitter's algorithm R, as in ER and DER++; Chaudhry et al. 2019, Buzzega et al.
   2020): every sample of the stream ends up in the buffer with the same probability
@@ -9,6 +10,11 @@ Two ways to decide what is kept:
   capacity is split evenly between all classes seen so far — a class is a (task, label) pair,
   so domain-incremental tasks with the same labels keep their own share — and each class keeps
   a random subset of its samples.
+* ``class_reservoir`` (the CLS's hippocampus): samples are offered once, as they stream by
+  (:meth:`add_classes`); the capacity is shared equally by every class seen so far, and within a
+  class a reservoir — the n-th sample of a class whose share is q replaces a random kept one
+  with probability q/n, so the kept ones are a uniform sample of all its samples. A new class
+  shrinks every share; older classes give up samples at random.
 
 Images are kept as they come (uint8 for the built-in benchmarks), or with ``pixel_bits`` as
 the hippocampus keeps its episodes (:mod:`hebbnet.data.packing`: quantised, packed, with the
@@ -23,10 +29,10 @@ import math
 
 import torch
 
-from hebbnet.continual.benchmark import TensorSet
+from hebbnet.data import TensorSet
 from hebbnet.data.packing import check_pixel_bits, pack_pixels, packed_size, unpack_pixels
 
-POLICIES = ("reservoir", "class_balanced")
+POLICIES = ("reservoir", "class_balanced", "class_reservoir")
 
 
 class ReplayBuffer:
@@ -48,6 +54,8 @@ class ReplayBuffer:
         self.x = self.y = self.t = self.logits = None
         self.size = 0  # samples held
         self.seen = 0  # samples offered so far (reservoir)
+        self.offered: dict[tuple[int, int], int] = {}  # per (task, label): samples offered,
+        self.held: dict[tuple[int, int], int] = {}  # and samples kept (class reservoir)
 
     def __len__(self) -> int:
         return self.size
@@ -100,6 +108,30 @@ class ReplayBuffer:
         self._write(torch.arange(self.size), pool, None, kept)
         self.seen += len(data)
 
+    def add_classes(self, data: TensorSet, generator: torch.Generator) -> None:
+        """Class reservoir: offer every sample of ``data`` once, in order (see the module)."""
+        self._check_policy("class_reservoir")
+        self._allocate(data, None)
+        keys = list(zip(data.t.tolist(), data.y.tolist()))
+        new_classes = [key for key in dict.fromkeys(keys) if key not in self.offered]
+        for key in new_classes:
+            self.offered[key] = 0
+        if new_classes:
+            self._shrink_shares(generator)
+        share = self.capacity // len(self.offered)
+        draws = torch.rand(len(keys), 2, generator=generator).tolist()
+        written: dict[int, int] = {}  # slot → the sample it holds now (the later one wins)
+        for i, key in enumerate(keys):
+            self.offered[key] += 1
+            slot = self._slot_for(key, share, self.offered[key], draws[i])
+            if slot is not None:
+                self.y[slot], self.t[slot] = key[1], key[0]
+                written[slot] = i
+        if written:
+            self._write(torch.tensor(list(written)), data, None,
+                        torch.tensor(list(written.values())))
+        self.seen += len(data)
+
     def sample(self, n: int, generator: torch.Generator) -> tuple[TensorSet, torch.Tensor | None]:
         """``min(n, len(self))`` distinct stored samples, and their stored logits (or None)."""
         if self.size == 0:
@@ -116,12 +148,14 @@ class ReplayBuffer:
 
     def state_dict(self) -> dict:
         return {"x": self.x, "y": self.y, "t": self.t, "logits": self.logits,
-                "size": self.size, "seen": self.seen, "image_shape": self.image_shape}
+                "size": self.size, "seen": self.seen, "image_shape": self.image_shape,
+                "offered": dict(self.offered), "held": dict(self.held)}
 
     def load_state_dict(self, state: dict) -> None:
         self.x, self.y, self.t, self.logits = state["x"], state["y"], state["t"], state["logits"]
         self.size, self.seen = state["size"], state["seen"]
         self.image_shape = state.get("image_shape")  # absent from checkpoints of 2026-11
+        self.offered, self.held = dict(state.get("offered", {})), dict(state.get("held", {}))
 
     def _check_policy(self, policy: str) -> None:
         if self.policy != policy:
@@ -175,3 +209,35 @@ class ReplayBuffer:
             return TensorSet(self.x[index], self.y[index], self.t[index])
         return TensorSet(unpack_pixels(self.x[index], self.pixel_bits, self.image_shape),
                          self.y[index].long(), self.t[index].long())
+
+    def _slot_for(self, key: tuple[int, int], share: int, n: int,
+                  draws: list[float]) -> int | None:
+        """Where the n-th sample of class ``key`` goes, or None: a free slot while the class
+        holds less than its share, else (reservoir) a random one of its samples with
+        probability share / n. ``draws``: two uniforms."""
+        if self.held.get(key, 0) < share and self.size < self.capacity:
+            self.held[key] = self.held.get(key, 0) + 1
+            self.size += 1
+            return self.size - 1
+        if draws[0] * n >= share:
+            return None
+        members = self._members(key)
+        return int(members[int(draws[1] * len(members))]) if len(members) else None
+
+    def _members(self, key: tuple[int, int]) -> torch.Tensor:
+        held_t, held_y = self.t[: self.size], self.y[: self.size]
+        return ((held_t == key[0]) & (held_y == key[1])).nonzero().squeeze(1)
+
+    def _shrink_shares(self, generator: torch.Generator) -> None:
+        """Evict at random from classes holding more than their (new) share, then close gaps."""
+        share = self.capacity // len(self.offered)
+        keep = torch.ones(self.size, dtype=torch.bool)
+        for key, count in self.held.items():
+            if count > share:
+                members = self._members(key)
+                keep[members[torch.randperm(count, generator=generator)[share:]]] = False
+                self.held[key] = share
+        kept = keep.nonzero().squeeze(1)
+        self.x[: len(kept)] = self.x[kept].clone()
+        self.y[: len(kept)], self.t[: len(kept)] = self.y[kept].clone(), self.t[kept].clone()
+        self.size = len(kept)
