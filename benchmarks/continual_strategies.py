@@ -177,13 +177,14 @@ def report(log_path: Path) -> str:
         groups.setdefault(_key(record), []).append(record)
     lines = [
         "| suite | scenario | strategy | buffer | seeds | ACC % | validation ACC % | BWT (points) "
-        "| forgetting (points) | wall time s | train samples/s | bytes beyond the model |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| forgetting (points) | wall time s | training s | train samples/s "
+        "| bytes beyond the model |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (suite, scenario, strategy, buffer, settings), records in sorted(groups.items(), key=str):
         strategy = " ".join((strategy, *settings))
-        keys = ("seed", "acc", "bwt", "forgetting", "wall_seconds", "train_samples_per_s",
-                "strategy_bytes")
+        keys = ("seed", "acc", "bwt", "forgetting", "wall_seconds", "train_seconds",
+                "train_samples_per_s", "strategy_bytes")
         column = {key: [r.get(key, 0) for r in records] for key in keys}  # old logs lack bytes
         validation = [r["validation"]["acc"] for r in records if r.get("validation")]
         lines.append(
@@ -192,6 +193,7 @@ def report(log_path: Path) -> str:
             f"| {mean_std(column['acc'], 100)} "
             f"| {mean_std(validation, 100) if validation else ''} | {mean_std(column['bwt'], 100)} "
             f"| {mean_std(column['forgetting'], 100)} | {mean_std(column['wall_seconds'], 1, 1)} "
+            f"| {mean_std(column['train_seconds'], 1, 1)} "
             f"| {mean_std(column['train_samples_per_s'], 1, 0)} "
             f"| {max(column['strategy_bytes']):,} |"
         )
