@@ -3,10 +3,10 @@ reads a run's saved ``config.yaml`` back into the typed :class:`Config`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, OmegaConf
-
-from pathlib import Path
 
 from hebbnet.config.schema import MODEL_SCHEMAS, STRATEGY_SCHEMAS, Config
 

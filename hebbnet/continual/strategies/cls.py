@@ -35,16 +35,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hebbnet.memory_systems.hippocampus import Hippocampus
 from hebbnet.config.schema import CLSConfig
-from hebbnet.memory_systems.sleep import check_downscaling, downscale
-from hebbnet.memory_systems.spiking_sleep import SpikingSleepParameters, layer_scales, spiking_sleep
 from hebbnet.continual.benchmark import Experience, TensorSet
 from hebbnet.continual.scenario import mask_logits
 from hebbnet.continual.strategies.base import FirstPass, StepMonitor, Strategy, TrainStats
 from hebbnet.data import to_float
 from hebbnet.data.augment import random_shift
 from hebbnet.layers.sparse_code import SparseCode
+from hebbnet.memory_systems.hippocampus import Hippocampus
+from hebbnet.memory_systems.sleep import check_downscaling, downscale
+from hebbnet.memory_systems.spiking_sleep import SpikingSleepParameters, layer_scales, spiking_sleep
 from hebbnet.models.plastic import module_device
 
 

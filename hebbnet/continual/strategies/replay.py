@@ -41,6 +41,7 @@ class BufferedStrategy(Strategy):
         self._first_pass = FirstPass()
 
     def train_experience(self, experience, seen, monitor=None, final=False):
+        """As every strategy, with a class reservoir offered the stream's first pass."""
         self._first_pass.start(len(experience.train))
         return super().train_experience(experience, seen, monitor, final)
 
