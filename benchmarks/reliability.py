@@ -121,15 +121,20 @@ def report(paths: list[Path]) -> str:
     records = [json.loads(line) for path in paths for line in path.read_text().splitlines()
                if line.strip()]
     kills = [r for r in records if r["command"] == "kills"]
-    lines = ["| strategy | kills tried | died there | runs resumed | bit-exact |",
-             "|---|---|---|---|---|"]
-    lines += [f"| {r['strategy']} | {r['kills']} | {r['died']} | {r['runs']} | "
-              f"{r['resumed_bit_exact']} |" for r in kills]
-    lines += ["", "| rule | homeostasis | input | dtype | updates | finite | stopped with an error "
-              "| largest row norm | final row norm | RSS after 10³ → end (MiB) |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
-    for r in sorted((r for r in records if r["command"] == "plastic"),
-                    key=lambda r: (r["rule"], r["homeostasis"], r["inputs"], r["dtype"])):
+    plastic = [r for r in records if r["command"] == "plastic"]
+    lines = []
+    if kills:
+        lines += ["| strategy | kills tried | died there | runs resumed | bit-exact |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| {r['strategy']} | {r['kills']} | {r['died']} | {r['runs']} | "
+                  f"{r['resumed_bit_exact']} |" for r in kills]
+    if kills and plastic:
+        lines.append("")
+    if plastic:
+        lines += ["| rule | homeostasis | input | dtype | updates | finite | stopped with an "
+                  "error | largest row norm | final row norm | RSS after 10³ → end (MiB) |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in sorted(plastic, key=lambda r: (r["rule"], r["homeostasis"], r["inputs"], r["dtype"])):
         lines.append(f"| {r['rule']} | {'on' if r['homeostasis'] else 'off'} | {r['inputs']} | "
                      f"{r['dtype']} | {r['updates']:,} | {r['finite']} | "
                      f"{'yes' if r['stopped'] else 'no'} | {r['largest_row_norm']:.4g} | "
