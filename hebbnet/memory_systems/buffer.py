@@ -231,7 +231,7 @@ class ReplayBuffer:
     def _shrink_shares(self, generator: torch.Generator) -> None:
         """Evict at random from classes holding more than their (new) share, then close gaps."""
         share = self.capacity // len(self.offered)
-        keep = torch.ones(self.size, dtype=torch.bool)
+        keep = torch.ones(self.size, dtype=torch.bool, device=self.x.device)
         for key, count in self.held.items():
             if count > share:
                 members = self._members(key)
