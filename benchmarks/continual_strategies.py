@@ -36,6 +36,8 @@ from pathlib import Path
 
 import torch
 
+from hebbnet.continual.aggregate import mean_std
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -163,12 +165,6 @@ def read_log(log_path: Path) -> list[dict]:
     if not log_path.exists():
         return []
     return [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
-
-
-def mean_std(values: list[float], scale: float = 1.0, digits: int = 2) -> str:
-    mean = statistics.mean(values) * scale
-    std = statistics.stdev(values) * scale if len(values) > 1 else 0.0
-    return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
 def report(log_path: Path) -> str:

@@ -70,7 +70,8 @@ def confidence_interval(values: list[float], level: float = 0.95) -> float:
     return stats.t.ppf((1 + level) / 2, len(values) - 1) * statistics.stdev(values) / len(values) ** 0.5
 
 
-def _mean_std(values: list[float], scale: float = 100.0, digits: int = 2) -> str:
+def mean_std(values: list[float], scale: float = 1.0, digits: int = 2) -> str:
+    """``mean ± sample std`` of ``values`` times ``scale`` (std 0 for a single value)."""
     std = statistics.stdev(values) if len(values) > 1 else 0.0
     return f"{statistics.mean(values) * scale:.{digits}f} ± {std * scale:.{digits}f}"
 
@@ -89,12 +90,12 @@ def table(runs: list[Run]) -> str:
         lines.append(
             f"| {' '.join(settings) or '(defaults)'} "
             f"| {','.join(str(m['seed']) for m in sorted(metrics, key=lambda m: m['seed']))} "
-            f"| {_mean_std(acc)} | ± {100 * confidence_interval(acc):.2f} "
-            f"| {_mean_std(validation) if validation else ''} "
-            f"| {_mean_std([m['bwt'] for m in metrics])} "
-            f"| {_mean_std([m['forgetting'] for m in metrics])} "
+            f"| {mean_std(acc, 100)} | ± {100 * confidence_interval(acc):.2f} "
+            f"| {mean_std(validation, 100) if validation else ''} "
+            f"| {mean_std([m['bwt'] for m in metrics], 100)} "
+            f"| {mean_std([m['forgetting'] for m in metrics], 100)} "
             f"| {max(m['strategy_bytes'] for m in metrics):,} "
-            f"| {_mean_std([m['train_seconds'] for m in metrics], 1, 1)} |")
+            f"| {mean_std([m['train_seconds'] for m in metrics], 1, 1)} |")
     return "\n".join(lines)
 
 
