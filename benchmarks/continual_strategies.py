@@ -218,6 +218,34 @@ def sleep_report(log_path: Path) -> str:
     return "\n".join(lines)
 
 
+def lesion_report(log_path: Path) -> str:
+    """Systems consolidation: for CLS runs lesioned after k sleeps (``strategy.lesion_after=k``;
+    no lesion: k = every task's sleep), the tasks learned before the lesion — their mean
+    accuracy (%) right after it and at the end — and each such task's final accuracy by the
+    number of sleeps it had before the lesion (the retrograde gradient). Mean ± std over seeds."""
+    groups: dict[tuple, list[dict]] = {}
+    for record in read_log(log_path):
+        lesion = [o for o in record.get("overrides", ()) if o.startswith("strategy.lesion_after=")]
+        k = int(lesion[0].split("=")[1]) if lesion else len(record["acc_matrix"])
+        groups.setdefault((record["suite"], record["scenario"], k), []).append(record)
+    n_tasks = max(len(r["acc_matrix"]) for rs in groups.values() for r in rs)
+    lines = ["| suite | scenario | sleeps before the lesion | seeds | ACC % | tasks before the lesion: "
+             "right after it → at the end | "
+             + " | ".join(f"final, {s} sleep{'s' * (s > 1)}" for s in range(1, n_tasks + 1)) + " |",
+             "|---|---|---|---|---|---|" + "---|" * n_tasks]
+    for (suite, scenario, k), records in sorted(groups.items()):
+        seeds = ",".join(str(r["seed"]) for r in sorted(records, key=lambda r: r["seed"]))
+        before = (f"{mean_std([statistics.mean(r['acc_matrix'][k - 1][:k]) for r in records], 100, 1)}"
+                  f" → {mean_std([statistics.mean(r['acc_matrix'][-1][:k]) for r in records], 100, 1)}"
+                  if k else "—")
+        by_sleeps = [mean_std([r["acc_matrix"][-1][k - s] for r in records], 100, 1)
+                     if 0 < s <= k else "" for s in range(1, n_tasks + 1)]
+        lines.append(f"| {suite} | {scenario} | {k if k < n_tasks else f'{k} (no lesion)'} "
+                     f"| {seeds} | {mean_std([r['acc'] for r in records], 100)} | {before} | "
+                     + " | ".join(by_sleeps) + " |")
+    return "\n".join(lines)
+
+
 def comparison(log_path: Path) -> str:
     """Ours beside the published figure, for every setting that has one."""
     groups: dict[tuple, list[float]] = {}
@@ -256,12 +284,16 @@ def main() -> None:
     parser.add_argument("--compare", action="store_true", help="ours beside published figures")
     parser.add_argument("--sleeps", action="store_true",
                         help="accuracy right before and after each sleep (runs that sleep)")
+    parser.add_argument("--lesions", action="store_true",
+                        help="the consolidation curve of CLS runs lesioned after k sleeps")
     args = parser.parse_args()
     if args.suite:
         sweep(args.suite, args.seeds, args.data_root, args.log, args.scenarios, args.strategies,
               extra=tuple(args.set), buffers=args.buffers)
     if args.sleeps:
         print(sleep_report(args.log))
+    elif args.lesions:
+        print(lesion_report(args.log))
     elif args.compare:
         print(comparison(args.log))
     elif args.report or not args.suite:

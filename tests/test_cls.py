@@ -8,10 +8,10 @@ from torch import nn
 
 from hebbnet.memory_systems.hippocampus import Hippocampus
 from hebbnet.memory_systems.sleep import downscale
-from hebbnet.memory_systems.spiking_sleep import SpikingSleepParameters, layer_scales, spiking_sleep
+from hebbnet.memory_systems.spiking_sleep import layer_scales, spiking_sleep
 from hebbnet.config import TrainConfig
 from hebbnet.config.schema import MLPConfig
-from hebbnet.config.schema import CLSConfig
+from hebbnet.config.schema import CLSConfig, SpikingSleepConfig
 from hebbnet.continual import run_experiment
 from hebbnet.continual.benchmark import TensorSet, permuted_tasks, split_tasks
 from hebbnet.continual.scenario import Scenario
@@ -162,7 +162,7 @@ def test_a_hippocampus_of_codes_holds_no_pixels_and_still_forgets_less(tmp_path,
     codes = run_experiment(quick_config(train=train, model=model, strategy=cls_config(
         store="codes", memory_bytes=2000)), tmp_path / "codes")
     assert held["shape"] == (300,)  # codes, not 8×8 images
-    code_layer = 300 * 64 * 4  # the fixed Gaussian projection the codes are read through
+    code_layer = 300 * (64 + 1) * 4  # the fixed Gaussian projection and its thresholds
     assert 2000 - 40 < codes["strategy_bytes"] - code_layer <= 2000  # the store within budget
     assert codes["acc"] > naive["acc"] + 0.2
 
@@ -199,7 +199,7 @@ def test_spiking_sleep_strengthens_coactive_and_weakens_silent_synapses():
         layer.weight.copy_(torch.tensor([[0.5, 0.5, 0.0, 0.0], [-1.0, -1.0, -1.0, -1.0]]))
     before = layer.weight.clone()
     mean_input = torch.tensor([1.0, 1.0, 0.0, 0.0])  # inputs 0, 1 always fire, 2, 3 never
-    params = SpikingSleepParameters(steps=5, rate_scale=1.0, thresholds=(0.5,), inc=0.01,
+    params = SpikingSleepConfig(steps=5, rate_scale=1.0, thresholds=[0.5], inc=0.01,
                                     dec=0.02, w0=1.0)
     counts = spiking_sleep([layer], mean_input, [1.0], params, torch.Generator().manual_seed(0))
     assert counts == [5]  # unit 0 fires every step, unit 1 never
@@ -225,6 +225,7 @@ def test_layer_scales_bring_each_layers_peak_activity_to_one():
     ({"downscale_layers": "hidden"}, "Unknown downscaling layers 'hidden'; valid: output, all"),
     ({"sleep_every": 0}, "sleep_every positive or null"),
     ({"sleep_batch_size": 0}, "sleep_batch_size positive"),
+    ({"lesion_after": -1}, "lesion_after is the number of sleeps"),
     ({"pixel_bits": 3}, "pixel_bits must be one of"),
     ({"store": "latents"}, "Unknown strategy.store 'latents'; valid: pixels, codes"),
     ({"store": "codes"}, "this model reads pixels; give it a code, e.g. model.code_size=2000"),
@@ -241,3 +242,27 @@ def test_a_non_finite_loss_in_sleep_stops_the_run_as_in_wake(tmp_path, monkeypat
     with pytest.raises(NonFiniteLossError, match="strategy.sleep_lr"):
         run_experiment(quick_config(strategy=cls_config(wake_replay=False, sleep_steps=5,
                                                         memory_bytes=2000)), tmp_path)
+
+
+@pytest.mark.parametrize("lesion_after", [0, 2])
+def test_a_lesioned_cls_stores_and_replays_nothing_and_resumes(lesion_after, tmp_path,
+                                                               monkeypatch):
+    cfg = quick_config(strategy=cls_config(lesion_after=lesion_after))
+    used = []  # the sleeps passed whenever the hippocampus stores or replays
+    for method in ("store", "sample"):
+        original = getattr(Hippocampus, method)
+        monkeypatch.setattr(Hippocampus, method, lambda self, *a, _f=original: (
+            used.append(strategy_of[0].sleeps) or _f(self, *a)))
+    init = ComplementaryLearningSystem.__init__
+    strategy_of = []
+    monkeypatch.setattr(ComplementaryLearningSystem, "__init__", lambda self, *a, **k: (
+        strategy_of.insert(0, self) or init(self, *a, **k)))
+    straight = run_experiment(cfg, tmp_path / "straight")
+    assert used and max(used) < lesion_after if lesion_after else not used
+    sleeps = straight["sleeps"]
+    assert all(s["replayed"] > 0 for s in sleeps[:lesion_after])
+    assert all(s["replayed"] == s["episodes"] == s["bytes"] == 0 for s in sleeps[lesion_after:])
+    assert straight["strategy_bytes"] == 0
+    monkeypatch.undo()
+    resumed = killed_and_resumed(cfg, tmp_path / "resumed", monkeypatch, task=3)
+    assert resumed["acc_matrix"] == straight["acc_matrix"]

@@ -76,3 +76,49 @@ def test_a_binary_sparse_code_sums_fan_in_inputs_per_unit_and_travels_with_the_m
     assert torch.equal(clone(x), code(x))
     with pytest.raises(ValueError, match="fan_in must be in 1..64"):
         SparseCode(64, 300, 15, fan_in=65)
+
+
+def test_a_calibrated_code_subtracts_each_units_mean_drive_and_spreads_its_winners():
+    from hebbnet.data import load_dataset, to_float
+    from hebbnet.layers import SparseCode
+
+    images = to_float(load_dataset("digits").train_images).flatten(1)
+    code = SparseCode(64, 500, 10, torch.Generator().manual_seed(0))
+    raw = code(images)
+    code.calibrate(images[:600], batch_size=256)
+    torch.testing.assert_close(code.threshold, code.drive(images[:600]).mean(0))
+    calibrated = code(images)
+    assert torch.equal(calibrated.sum(1), torch.full((len(images),), 10.0))
+
+    def mean_overlap(codes):
+        return float((codes @ codes.T).fill_diagonal_(0).sum()) / (len(codes) ** 2 - len(codes))
+
+    assert mean_overlap(calibrated) < 0.6 * mean_overlap(raw)  # the shared drive is gone
+    assert calibrated.mean(0).max() < raw.mean(0).max()
+
+
+def test_an_mlp_calibrates_its_code_only_when_asked_and_only_with_a_code():
+    images = torch.randint(0, 256, (50, 1, 8, 8), dtype=torch.uint8)
+    plain = MLP((1, 8, 8), [4], 2, code_size=30, code_active=3)
+    plain.calibrate(images)
+    assert torch.count_nonzero(plain.encoder[1].threshold) == 0
+    asked = MLP((1, 8, 8), [4], 2, code_size=30, code_active=3, code_calibrated=True)
+    asked.calibrate(images)
+    assert torch.count_nonzero(asked.encoder[1].threshold) == 30
+    with pytest.raises(ValueError, match="code_calibrated sets a sparse code's thresholds"):
+        MLP((1, 8, 8), [4], 2, code_calibrated=True)
+
+
+def test_the_runner_calibrates_on_the_first_tasks_training_images_alone(tmp_path, monkeypatch):
+    from conftest import quick_config
+    from hebbnet.config.schema import MLPConfig
+    from hebbnet.continual import run_experiment
+    from hebbnet.continual.runner import run_benchmark
+
+    seen = []
+    monkeypatch.setattr(MLP, "calibrate", lambda self, images: seen.append(images.clone()))
+    cfg = quick_config(model=MLPConfig(code_size=30, code_active=3, code_calibrated=True))
+    cfg.benchmark.validation = 0.2
+    run_experiment(cfg, tmp_path)
+    first = run_benchmark(cfg).experiences[0]
+    assert len(seen) == 1 and torch.equal(seen[0].cpu(), first.train.x)

@@ -7,9 +7,8 @@ import inspect
 import pytest
 import torch
 
-from hebbnet.memory_systems.spiking_sleep import SpikingSleepParameters
 from hebbnet.config import TrainConfig
-from hebbnet.config.schema import STRATEGY_SCHEMAS, SpikingSleepConfig
+from hebbnet.config.schema import STRATEGY_SCHEMAS
 from hebbnet.continual.benchmark import Benchmark, Experience, TensorSet
 from hebbnet.continual.scenario import Scenario, mask_logits
 from hebbnet.continual.strategies import AGEM, EWC, SI, STRATEGIES, DERpp, LwF
@@ -227,12 +226,6 @@ def test_a_strategy_built_in_code_has_the_configs_defaults(name):
             continue  # not a constructor argument, or a nested group (checked below)
         default = parameters[option.name].default
         assert default in (inspect.Parameter.empty, value), option.name  # required, or the same
-
-
-def test_spiking_sleep_parameters_default_to_the_config():
-    config = dataclasses.asdict(SpikingSleepConfig())
-    config["thresholds"] = tuple(config["thresholds"])
-    assert dataclasses.asdict(SpikingSleepParameters()) == config
 
 
 @pytest.mark.parametrize("spatial", [True, False])

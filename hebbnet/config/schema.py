@@ -39,6 +39,9 @@ class MLPConfig:
     init: str = "default"  # default (PyTorch's Linear) | xavier (Xavier-uniform, zero bias)
     code_size: Optional[int] = None  # a fixed sparse code (random expansion, k-WTA) first
     code_active: int = 200  # its k winners
+    # each code unit's threshold set to its mean drive over the first task's training images
+    # (once, before any learning; SparseCode.calibrate)
+    code_calibrated: bool = False
 
 
 @dataclass
@@ -180,9 +183,19 @@ class SpikingSleepConfig:
 
 
 @dataclass
+class AttractorConfig:
+    store_probability: float = 0.05  # share of the stream's samples stored in CA3's synapses
+    iterations: int = 10  # settling steps at most
+
+
+@dataclass
 class CLSConfig(StrategyConfig):
     name: str = "cls"
-    memory_bytes: int = 156_800  # the hippocampus's budget (200 raw 28×28 images)
+    memory_bytes: int = 156_800  # the slot hippocampus's budget (200 raw 28×28 images)
+    # slots: episodes kept as packed samples within memory_bytes | attractor: codes stored in
+    # CA3's synapses (needs store=codes; its bytes are N²/8 for N code units, whatever it holds)
+    hippocampus: str = "slots"
+    attractor: AttractorConfig = field(default_factory=AttractorConfig)
     pixel_bits: int = 1  # 1 | 2 | 4 | 8 bits per stored pixel
     wake_replay: bool = True  # replay hippocampal episodes beside every wake batch
     sleep_steps: int = 500  # NREM replay steps per sleep
@@ -195,6 +208,9 @@ class CLSConfig(StrategyConfig):
     replay_shift: int = 2  # replayed episodes moved by up to this many pixels
     code_size: int = 2000  # dentate-gyrus expansion
     code_active: int = 50  # its k winners
+    # Systems consolidation: the hippocampus is removed after this many sleeps (it stores and
+    # replays nothing from then on); null: never. 0: a CLS without a hippocampus.
+    lesion_after: Optional[int] = None
     # Unsupervised sleep (Tadros et al. 2022): the cortex run as spiking units on noise.
     spiking_sleep: SpikingSleepConfig = field(default_factory=SpikingSleepConfig)
 

@@ -138,6 +138,8 @@ def _build_parts(cfg: Config) -> _Parts:
     experiences = [scenario.relabel(e).to(device) for e in benchmark.experiences]
     model = build_model(cfg.model, benchmark.image_shape, scenario.n_outputs,
                         benchmark.n_tasks).to(device)
+    if hasattr(model, "calibrate"):  # a fixed part set from the first task's training data
+        model.calibrate(experiences[0].train.x)
     order_generator = torch.Generator().manual_seed(_seeds(cfg.seed)[1])
     strategy = build_strategy(cfg.strategy, model, scenario, cfg.train, order_generator)
     return _Parts(benchmark, scenario, experiences, model, strategy, order_generator)

@@ -92,6 +92,10 @@ class Hippocampus:
                              "it or lower pixel_bits.")
         return ReplayBuffer(capacity, "class_reservoir", pixel_bits=self.pixel_bits)
 
+    def clear(self) -> None:
+        """A lesion: every episode is lost (the budget stays; nothing is kept)."""
+        self._store = None
+
     def episodes(self) -> TensorSet | None:
         """Every episode held, as uint8 images with their labels and task ids (None: empty)."""
         return self._store.samples() if self._store is not None else None

@@ -17,32 +17,25 @@ presynaptic spikes s_{l−1}(t) ∈ {0, 1}:
 so a unit that fires strengthens its synapses from inputs that fired with it and weakens those
 from inputs that stayed silent, weak synapses changing most (σ → 2 for w ≪ 0, → 0 for w ≫ w_0).
 α_l rescales each layer so that its largest activation on the data is 1 (Diehl et al.'s 2015
-data-based normalisation) times ``alpha_scale``; β_l are the firing thresholds. Inputs fire
-with probability min(1, rate_scale · x̄) per step, x̄ the mean input intensity.
+data-based normalisation) times ``alpha_scale``; β_l are the firing thresholds (the last one
+repeats for deeper layers). Inputs fire with probability min(1, rate_scale · x̄) per step, x̄
+the mean input intensity. The parameters and their defaults are
+:class:`hebbnet.config.schema.SpikingSleepConfig`'s.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
+from hebbnet.config.schema import SpikingSleepConfig
 
-@dataclass(frozen=True)
-class SpikingSleepParameters:
-    steps: int = 0  # 0: no spiking sleep (as the config)
-    rate_scale: float = 0.5  # input firing probability per step = rate_scale · mean intensity
-    alpha_scale: float = 1.0
-    thresholds: tuple[float, ...] = (1.0,)  # β per layer (the last value repeats)
-    decay: float = 0.999  # δ, membrane retention per step
-    inc: float = 1e-3
-    dec: float = 1e-4
-    w0: float = 1e-3  # scale of the weight dependence σ
 
-    def __post_init__(self):
-        if self.steps < 0 or not 0 < self.decay <= 1 or self.inc < 0 or self.dec < 0:
-            raise ValueError(f"Invalid spiking-sleep parameters: {self}.")
+def check_spiking_sleep(params: SpikingSleepConfig) -> None:
+    if (params.steps < 0 or not 0 < params.decay <= 1 or params.inc < 0 or params.dec < 0
+            or not params.thresholds):
+        raise ValueError("strategy.spiking_sleep needs steps >= 0, 0 < decay <= 1, inc and dec "
+                         f">= 0 and at least one threshold; got {params}.")
 
 
 @torch.no_grad()
@@ -60,7 +53,7 @@ def layer_scales(layers: list[nn.Linear], inputs: torch.Tensor) -> list[float]:
 
 @torch.no_grad()
 def spiking_sleep(layers: list[nn.Linear], mean_input: torch.Tensor, scales: list[float],
-                  params: SpikingSleepParameters, generator: torch.Generator) -> list[int]:
+                  params: SpikingSleepConfig, generator: torch.Generator) -> list[int]:
     """Run the sleep above on ``layers`` (changed in place); returns each layer's spike count."""
     device = layers[0].weight.device
     rates = (params.rate_scale * mean_input.flatten().to(device)).clamp(0, 1)
@@ -84,7 +77,7 @@ def spiking_sleep(layers: list[nn.Linear], mean_input: torch.Tensor, scales: lis
 
 
 def _plasticity(weight: torch.Tensor, post: torch.Tensor, pre: torch.Tensor,
-                params: SpikingSleepParameters) -> None:
+                params: SpikingSleepConfig) -> None:
     """ΔW of the rows of the units that fired (see the module docstring)."""
     rows = weight[post]
     dependence = 2 * (1 - torch.sigmoid(rows / params.w0))

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from hebbnet.data import to_float
 from hebbnet.layers.sparse_code import SparseCode
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
@@ -26,6 +27,8 @@ class MLP(nn.Module):
     (:class:`hebbnet.layers.SparseCode`: N units, ``code_active`` of them on): the network then
     learns from binary codes, which a learner may store in place of images. ``encode`` gives
     what the hidden layers read (the flattened image, or its code), ``classify`` the rest.
+    With ``code_calibrated``, :meth:`calibrate` sets the code's thresholds from the first task's
+    training images (the runner calls it before training starts).
     """
 
     def __init__(
@@ -37,6 +40,7 @@ class MLP(nn.Module):
         init: str = "default",
         code_size: int | None = None,
         code_active: int = 200,
+        code_calibrated: bool = False,
     ) -> None:
         super().__init__()
         if activation not in ACTIVATIONS:
@@ -48,6 +52,10 @@ class MLP(nn.Module):
         self.input_shape = tuple(input_shape)
         n_inputs = math.prod(self.input_shape)
         self.encoder = nn.Sequential(nn.Flatten())
+        if code_calibrated and code_size is None:
+            raise ValueError("model.code_calibrated sets a sparse code's thresholds; give the "
+                             "model a code, e.g. model.code_size=1000.")
+        self.code_calibrated = code_calibrated
         if code_size is not None:
             self.encoder.append(SparseCode(n_inputs, code_size, code_active))
         widths = [code_size or n_inputs, *hidden_sizes]
@@ -66,6 +74,11 @@ class MLP(nn.Module):
     def codes(self) -> bool:
         """Whether the hidden layers read a sparse code rather than pixels."""
         return len(self.encoder) > 1
+
+    def calibrate(self, images: torch.Tensor) -> None:
+        """With ``code_calibrated``: the code's thresholds from ``images`` (uint8 or float)."""
+        if self.code_calibrated:
+            self.encoder[1].calibrate(to_float(images))
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         if tuple(x.shape[1:]) != self.input_shape:

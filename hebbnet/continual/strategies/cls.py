@@ -13,6 +13,11 @@ Two phases, both read top to bottom here:
   interleaved, with a fresh optimiser at ``sleep_lr``; then synaptic downscaling
   (:func:`hebbnet.memory_systems.sleep.downscale`).
 
+A lesion (``lesion_after=k``) removes the hippocampus after the k-th sleep: from then on it
+stores nothing and nothing is replayed, awake or asleep (downscaling, a cortical process, goes
+on). Old tasks' accuracy at the end, against the number of sleeps before the lesion, is the
+systems-consolidation curve (benchmarks/RESULTS.md).
+
 Sleep comes after every experience (the runner calls it, measuring accuracy right before and
 after), or — ``sleep_every=N``, for streams whose task boundaries nobody announces — every N
 wake steps, from inside the wake loop. ``memory_bytes`` is the hippocampus's budget: all it
@@ -23,7 +28,10 @@ random code layer the episodes are read through.
 ``store="codes"`` keeps no pixels at all: the model reads its input through a fixed sparse code
 (``model.code_size``, :class:`hebbnet.layers.SparseCode` — a random expansion with k winners,
 pattern separation), the hippocampus stores each sample's binary code at one bit per unit, and
-replay drives the layers above the code (``model.classify``).
+replay drives the layers above the code (``model.classify``). With ``hippocampus="attractor"``
+the codes are not kept as samples at all: CA3 learns them in its synapses in one shot and
+replay is the spontaneous reactivation of its attractors
+(:class:`hebbnet.memory_systems.attractor.AttractorHippocampus`).
 """
 
 from __future__ import annotations
@@ -35,20 +43,24 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hebbnet.config.schema import CLSConfig
+from hebbnet.config.schema import CLSConfig, SpikingSleepConfig
 from hebbnet.continual.benchmark import Experience, TensorSet
 from hebbnet.continual.scenario import mask_logits
 from hebbnet.continual.strategies.base import FirstPass, StepMonitor, Strategy, TrainStats
 from hebbnet.data import to_float
 from hebbnet.data.augment import random_shift
 from hebbnet.layers.sparse_code import SparseCode
+from hebbnet.memory_systems.attractor import AttractorHippocampus
 from hebbnet.memory_systems.hippocampus import Hippocampus
 from hebbnet.memory_systems.sleep import check_downscaling, downscale
-from hebbnet.memory_systems.spiking_sleep import SpikingSleepParameters, layer_scales, spiking_sleep
+from hebbnet.memory_systems.spiking_sleep import check_spiking_sleep, layer_scales, spiking_sleep
 from hebbnet.models.plastic import module_device
 
 
 STORES = ("pixels", "codes")
+
+
+HIPPOCAMPI = ("slots", "attractor")
 
 
 def check_store(store: str, model: nn.Module, pixel_bits: int, spiking_steps: int) -> bool:
@@ -79,6 +91,11 @@ class SleepReport:
 _DEFAULT = CLSConfig()  # the one source of the defaults (and of their meaning)
 
 
+def _options(settings) -> dict:
+    """A nested setting (a dataclass from the config, a dict, or None) as keyword arguments."""
+    return asdict(settings) if is_dataclass(settings) else dict(settings or {})
+
+
 class ComplementaryLearningSystem(Strategy):
     def __init__(self, model, scenario, schedule, generator,
                  memory_bytes: int = _DEFAULT.memory_bytes, store: str = _DEFAULT.store,
@@ -89,7 +106,9 @@ class ComplementaryLearningSystem(Strategy):
                  downscale_layers: str = _DEFAULT.downscale_layers,
                  sleep_every: int | None = _DEFAULT.sleep_every,
                  replay_shift: int = _DEFAULT.replay_shift, code_size: int = _DEFAULT.code_size,
-                 code_active: int = _DEFAULT.code_active, spiking_sleep=None):
+                 code_active: int = _DEFAULT.code_active,
+                 lesion_after: int | None = _DEFAULT.lesion_after,
+                 hippocampus: str = _DEFAULT.hippocampus, attractor=None, spiking_sleep=None):
         super().__init__(model, scenario, schedule, generator)
         if (sleep_steps < 0 or replay_shift < 0 or sleep_batch_size <= 0
                 or (sleep_every is not None and sleep_every <= 0)):
@@ -97,13 +116,16 @@ class ComplementaryLearningSystem(Strategy):
                              "strategy.sleep_batch_size positive and strategy.sleep_every "
                              f"positive or null; got {sleep_steps}, {replay_shift}, "
                              f"{sleep_batch_size}, {sleep_every}.")
+        if lesion_after is not None and lesion_after < 0:
+            raise ValueError("strategy.lesion_after is the number of sleeps before the "
+                             f"hippocampus is removed: >= 0 or null (never); got {lesion_after}.")
         check_downscaling(downscaling, downscale_layers)
-        options = asdict(spiking_sleep) if is_dataclass(spiking_sleep) else dict(spiking_sleep or {})
-        self.spiking = SpikingSleepParameters(**{
-            k: tuple(v) if k == "thresholds" else v for k, v in options.items()})
+        self.spiking = SpikingSleepConfig(**_options(spiking_sleep))
+        check_spiking_sleep(self.spiking)
         self.codes = check_store(store, model, pixel_bits, self.spiking.steps)
-        self.hippocampus = Hippocampus(memory_bytes, pixel_bits, code_size, code_active,
-                                       seed=int(torch.randint(2**31, (1,), generator=generator)))
+        self.hippocampus = self._make_hippocampus(
+            hippocampus, _options(attractor), memory_bytes, pixel_bits, code_size, code_active,
+            seed=int(torch.randint(2**31, (1,), generator=generator)))
         self._first_pass = FirstPass()  # the hippocampus encodes each sample once
         self.wake_replay, self.sleep_steps = wake_replay, sleep_steps
         self.sleep_lr = sleep_lr or schedule.lr
@@ -114,6 +136,28 @@ class ComplementaryLearningSystem(Strategy):
         self.replay_shift = replay_shift if scenario.spatial and not self.codes else 0
         self.input_sum, self.inputs_seen = None, 0  # the average input drives spiking sleep
         self.wake_steps = 0  # over the whole run: the clock of task-free sleep
+        self.lesion_after, self.sleeps = lesion_after, 0
+
+    def _make_hippocampus(self, kind: str, attractor: dict, memory_bytes: int, pixel_bits: int,
+                          code_size: int, code_active: int, seed: int):
+        """Slots of packed episodes, or — ``attractor`` — CA3 synapses storing the codes."""
+        if kind not in HIPPOCAMPI:
+            raise ValueError(f"Unknown strategy.hippocampus {kind!r}; valid: "
+                             f"{', '.join(HIPPOCAMPI)}.")
+        if kind == "slots":
+            return Hippocampus(memory_bytes, pixel_bits, code_size, code_active, seed=seed)
+        if not self.codes:
+            raise ValueError("strategy.hippocampus=attractor stores the model's sparse input "
+                             "codes in its synapses; set strategy.store=codes and give the "
+                             "model a sparse code, e.g. model.code_size=2000 "
+                             "model.code_active=20.")
+        code = next(m for m in self.model.modules() if isinstance(m, SparseCode))
+        return AttractorHippocampus(code.size, code.active, **attractor)
+
+    @property
+    def lesioned(self) -> bool:
+        """Whether the hippocampus has been removed (``lesion_after`` sleeps have passed)."""
+        return self.lesion_after is not None and self.sleeps >= self.lesion_after
 
     @property
     def sleeps_after_experience(self) -> bool:
@@ -156,7 +200,7 @@ class ComplementaryLearningSystem(Strategy):
     def _encode(self, batch: TensorSet) -> None:
         """The hippocampus encodes the samples of the stream's first pass."""
         new = self._first_pass.take(batch)
-        if new is not None:
+        if new is not None and not self.lesioned:
             self.hippocampus.store(self._episodes(new), self.generator)
             if self.spiking.steps:
                 self._remember_average(new)
@@ -184,6 +228,9 @@ class ComplementaryLearningSystem(Strategy):
             units = self.scenario.seen_units[task] if self.scenario.kind == "class" else None
             change = downscale(self.model, self.downscaling, self.downscale_layers, units)
         spikes = self._spiking_sleep() if self.spiking.steps else 0
+        self.sleeps += 1
+        if self.lesioned:
+            self.hippocampus.clear()
         return SleepReport(replayed, change, spikes, len(self.hippocampus), self.memory_bytes())
 
     def _nrem_replay(self, task: int) -> int:
@@ -238,11 +285,15 @@ class ComplementaryLearningSystem(Strategy):
 
     def state_dict(self) -> dict:
         return {**super().state_dict(), "hippocampus": self.hippocampus.state_dict(),
-                "wake_steps": self.wake_steps, "input_sum": self.input_sum,
+                "wake_steps": self.wake_steps, "sleeps": self.sleeps, "input_sum": self.input_sum,
                 "inputs_seen": self.inputs_seen}
 
     def load_state_dict(self, state: dict) -> None:
         super().load_state_dict(state)
         self.hippocampus.load_state_dict(state["hippocampus"])
         self.wake_steps = state["wake_steps"]
+        if "sleeps" not in state and self.lesion_after is not None:
+            raise ValueError("This checkpoint predates strategy.lesion_after and does not say "
+                             "how many sleeps have passed; start the lesioned run afresh.")
+        self.sleeps = state.get("sleeps", 0)
         self.input_sum, self.inputs_seen = state["input_sum"], state["inputs_seen"]

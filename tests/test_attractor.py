@@ -1,0 +1,116 @@
+"""The attractor hippocampus: CA3 as a Willshaw network stores sparse patterns in one bit per
+synapse, completes them from half a cue, signals when it is past capacity, and replaces the
+CLS's slots (no sample kept) through the same strategy."""
+
+import pytest
+import torch
+
+from hebbnet.config import TrainConfig
+from hebbnet.config.schema import AttractorConfig, CLSConfig, MLPConfig
+from hebbnet.continual import run_experiment
+from hebbnet.memory_systems.attractor import AttractorHippocampus, AttractorMemory, CapacityWarning
+
+from conftest import killed_and_resumed, quick_config
+
+N, K = 400, 10  # a = 0.025: capacity ln 2 / a² ≈ 1,100 patterns
+
+
+def sparse_patterns(n: int, seed: int = 0) -> torch.Tensor:
+    winners = torch.rand(n, N, generator=torch.Generator().manual_seed(seed)).topk(K, 1).indices
+    return torch.zeros(n, N).scatter_(1, winners, 1.0)
+
+
+def half_cues(patterns: torch.Tensor, seed: int = 1) -> torch.Tensor:
+    """Each pattern with half of its ones switched off."""
+    order = torch.rand(patterns.shape, generator=torch.Generator().manual_seed(seed)) * patterns
+    dropped = order.topk(K // 2, 1).indices
+    return patterns.clone().scatter_(1, dropped, 0.0)
+
+
+def test_one_bit_per_synapse_and_the_clipped_hebbian_rule():
+    memory = AttractorMemory(N, K)
+    patterns = sparse_patterns(3)
+    memory.store(patterns, torch.tensor([0, 1, 0]))
+    expected = (patterns.T @ patterns > 0).float()  # W_ij = max over patterns of ξ_i ξ_j
+    assert torch.equal(memory.weights(), expected)
+    assert memory.synapses.nbytes == N * N // 8
+    assert memory.load == pytest.approx(float(expected.mean()))
+    assert memory.tag_sizes.tolist() == [2, 1]
+
+
+def test_half_a_cue_completes_the_stored_pattern_and_its_tag():
+    memory = AttractorMemory(N, K)
+    patterns, tags = sparse_patterns(200), torch.arange(200) % 4
+    memory.store(patterns, tags)
+    recall = memory.complete(half_cues(patterns), torch.Generator().manual_seed(0))
+    assert torch.equal(recall.patterns, patterns)
+    assert (recall.stability == 1).all()
+    reactivated = memory.reactivate(100, torch.Generator().manual_seed(0))
+    overlap = (reactivated.patterns @ patterns.T).max(1).values / K
+    assert (overlap == 1).float().mean() > 0.95  # noise settles into stored attractors
+
+
+def test_past_capacity_it_warns_and_recall_says_it_is_unreliable():
+    memory = AttractorMemory(N, K)
+    patterns = sparse_patterns(4000)  # p₁ = 1 − (1 − a²)^M ≈ 0.92
+    with pytest.warns(CapacityWarning, match="past its capacity"):
+        memory.store(patterns, torch.zeros(4000, dtype=torch.long))
+    recall = memory.complete(half_cues(patterns[:100]), torch.Generator().manual_seed(0))
+    assert (recall.patterns * patterns[:100]).sum(1).float().mean() / K < 0.9
+    assert recall.stability.mean() < 0.9  # the signal a caller can act on
+
+
+@pytest.mark.parametrize("patterns, tags, message", [
+    (torch.ones(2, N), torch.zeros(2, dtype=torch.long), f"exactly {K} ones"),
+    (torch.zeros(2, N + 1), torch.zeros(2, dtype=torch.long), f"rows of {N} zeros and ones"),
+    (sparse_patterns(2), torch.tensor([0, -1]), "one non-negative tag per pattern"),
+])
+def test_bad_patterns_are_named(patterns, tags, message):
+    with pytest.raises(ValueError, match=message):
+        AttractorMemory(N, K).store(patterns, tags)
+
+
+def test_state_round_trips_and_a_lesion_empties_the_synapses():
+    hippocampus = AttractorHippocampus(N, K, store_probability=1.0)
+    from hebbnet.data import TensorSet
+    data = TensorSet((sparse_patterns(20) * 255).to(torch.uint8), torch.arange(20) % 2,
+                     torch.full((20,), 3))
+    hippocampus.store(data, torch.Generator().manual_seed(0))
+    copy = AttractorHippocampus(N, K, store_probability=1.0)
+    copy.load_state_dict(hippocampus.state_dict())
+    replay = copy.sample(8, torch.Generator().manual_seed(0))
+    assert set(replay.t.tolist()) == {3} and set(replay.y.tolist()) <= {0, 1}
+    assert len(copy) == 20 and copy.nbytes == N * N // 8 + 4 * 2 * N + 8 * 2 + 2 * 2
+    hippocampus.clear()
+    assert len(hippocampus) == 0 and hippocampus.memory.load == 0
+
+
+def attractor_cls(tmp_path, **options):
+    cfg = quick_config(train=TrainConfig(batch_size=32, iterations=40),
+                       model=MLPConfig(code_size=300, code_active=10),
+                       strategy=CLSConfig(store="codes", hippocampus="attractor",
+                                          attractor=AttractorConfig(store_probability=0.1),
+                                          sleep_steps=20, sleep_batch_size=32, **options))
+    return cfg
+
+
+def test_a_cls_with_an_attractor_hippocampus_keeps_no_sample_and_forgets_less(tmp_path,
+                                                                             monkeypatch):
+    naive = run_experiment(quick_config(train=TrainConfig(batch_size=32, iterations=40),
+                                        model=MLPConfig(code_size=300, code_active=10)),
+                           tmp_path / "naive")
+    cfg = attractor_cls(tmp_path)
+    straight = run_experiment(cfg, tmp_path / "attractor")
+    code_layer = 300 * (64 + 1) * 4  # the fixed projection and the thresholds
+    synapses = 300 * 38  # a row of 300 bits packed into 38 bytes
+    assert straight["strategy_bytes"] - code_layer - synapses == 10 * (4 * 300 + 8 + 2)
+    assert straight["acc"] > naive["acc"] + 0.2
+    resumed = killed_and_resumed(cfg, tmp_path / "resumed", monkeypatch)
+    assert resumed["acc_matrix"] == straight["acc_matrix"]
+
+
+def test_an_attractor_hippocampus_needs_codes(tmp_path):
+    with pytest.raises(ValueError, match="hippocampus=attractor stores the model's sparse"):
+        run_experiment(quick_config(strategy=CLSConfig(hippocampus="attractor")), tmp_path)
+    with pytest.raises(ValueError, match="Unknown strategy.hippocampus 'cortex'"):
+        run_experiment(quick_config(strategy=CLSConfig(hippocampus="cortex")), tmp_path)
