@@ -8,7 +8,8 @@ from torch import nn
 
 from hebbnet.memory_systems.hippocampus import Hippocampus
 from hebbnet.memory_systems.sleep import downscale
-from hebbnet.memory_systems.spiking_sleep import layer_scales, spiking_sleep
+from hebbnet.memory_systems.spiking_sleep import spiking_sleep
+from hebbnet.spiking.conversion import layer_scales
 from hebbnet.config import TrainConfig
 from hebbnet.config.schema import MLPConfig
 from hebbnet.config.schema import CLSConfig, SpikingSleepConfig

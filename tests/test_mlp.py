@@ -122,3 +122,9 @@ def test_the_runner_calibrates_on_the_first_tasks_training_images_alone(tmp_path
     run_experiment(cfg, tmp_path)
     first = run_benchmark(cfg).experiences[0]
     assert len(seen) == 1 and torch.equal(seen[0].cpu(), first.train.x)
+
+
+def test_a_bias_free_mlp_has_no_bias_anywhere():
+    net = MLP((1, 8, 8), [16, 16], 3, init="xavier", bias=False)
+    assert all(layer.bias is None for layer in net.modules() if isinstance(layer, torch.nn.Linear))
+    assert net(torch.zeros(2, 1, 8, 8)).abs().max() == 0  # no input, no output

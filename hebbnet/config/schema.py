@@ -42,6 +42,7 @@ class MLPConfig:
     # each code unit's threshold set to its mean drive over the first task's training images
     # (once, before any learning; SparseCode.calibrate)
     code_calibrated: bool = False
+    bias: bool = True  # false: no biases (a network to run as spiking units, Tadros et al.)
 
 
 @dataclass

@@ -6,7 +6,7 @@ from hebbnet.memory_systems.buffer import ReplayBuffer
 from hebbnet.memory_systems.hippocampus import Hippocampus
 from hebbnet.memory_systems.sleep import downscale
 from hebbnet.memory_systems.attractor import AttractorHippocampus, AttractorMemory
-from hebbnet.memory_systems.spiking_sleep import layer_scales, spiking_sleep
+from hebbnet.memory_systems.spiking_sleep import spiking_sleep
 
 __all__ = ["AttractorHippocampus", "AttractorMemory", "Hippocampus", "ReplayBuffer", "downscale",
-           "layer_scales", "spiking_sleep"]
+           "spiking_sleep"]

@@ -17,7 +17,8 @@ presynaptic spikes s_{l−1}(t) ∈ {0, 1}:
 so a unit that fires strengthens its synapses from inputs that fired with it and weakens those
 from inputs that stayed silent, weak synapses changing most (σ → 2 for w ≪ 0, → 0 for w ≫ w_0).
 α_l rescales each layer so that its largest activation on the data is 1 (Diehl et al.'s 2015
-data-based normalisation) times ``alpha_scale``; β_l are the firing thresholds (the last one
+data-based normalisation, :func:`hebbnet.spiking.conversion.layer_scales`) times
+``alpha_scale``; β_l are the firing thresholds (the last one
 repeats for deeper layers). Inputs fire with probability min(1, rate_scale · x̄) per step, x̄
 the mean input intensity. The parameters and their defaults are
 :class:`hebbnet.config.schema.SpikingSleepConfig`'s.
@@ -29,6 +30,7 @@ import torch
 from torch import nn
 
 from hebbnet.config.schema import SpikingSleepConfig
+from hebbnet.spiking.conversion import integrate_and_fire
 
 
 def check_spiking_sleep(params: SpikingSleepConfig) -> None:
@@ -36,19 +38,6 @@ def check_spiking_sleep(params: SpikingSleepConfig) -> None:
             or not params.thresholds):
         raise ValueError("strategy.spiking_sleep needs steps >= 0, 0 < decay <= 1, inc and dec "
                          f">= 0 and at least one threshold; got {params}.")
-
-
-@torch.no_grad()
-def layer_scales(layers: list[nn.Linear], inputs: torch.Tensor) -> list[float]:
-    """α_l / alpha_scale: λ_{l−1} / λ_l with λ_l the largest ReLU activation of layer l on
-    ``inputs`` (λ_0 the largest input), so each layer's normalised activity peaks at 1."""
-    activity, previous, scales = inputs.flatten(1), float(inputs.max()), []
-    for layer in layers:
-        activity = torch.relu(activity @ layer.weight.T)
-        peak = max(float(activity.max()), 1e-12)
-        scales.append(previous / peak)
-        previous = peak
-    return scales
 
 
 @torch.no_grad()
@@ -65,10 +54,8 @@ def spiking_sleep(layers: list[nn.Linear], mean_input: torch.Tensor, scales: lis
         uniform = torch.rand(rates.shape, generator=generator).to(device)
         spikes = (uniform < rates).float()
         for l, layer in enumerate(layers):
-            v = membranes[l].mul_(params.decay).add_(layer.weight @ spikes,
-                                                     alpha=params.alpha_scale * scales[l])
-            fired = v >= thresholds[l]
-            v.masked_fill_(fired, 0.0)
+            drive = params.alpha_scale * scales[l] * (layer.weight @ spikes)
+            fired = integrate_and_fire(membranes[l], drive, thresholds[l], params.decay)
             if fired.any():
                 _plasticity(layer.weight, fired.nonzero().squeeze(1), spikes, params)
                 counts[l] += int(fired.sum())

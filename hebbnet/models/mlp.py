@@ -27,7 +27,8 @@ class MLP(nn.Module):
     (:class:`hebbnet.layers.SparseCode`: N units, ``code_active`` of them on): the network then
     learns from binary codes, which a learner may store in place of images. ``encode`` gives
     what the hidden layers read (the flattened image, or its code), ``classify`` the rest.
-    With ``code_calibrated``, :meth:`calibrate` sets the code's thresholds from the first task's
+    ``bias=False`` leaves the biases out (as Tadros et al.'s network, which is run as spiking
+    units: :mod:`hebbnet.spiking.conversion`). With ``code_calibrated``, :meth:`calibrate` sets the code's thresholds from the first task's
     training images (the runner calls it before training starts).
     """
 
@@ -41,6 +42,7 @@ class MLP(nn.Module):
         code_size: int | None = None,
         code_active: int = 200,
         code_calibrated: bool = False,
+        bias: bool = True,
     ) -> None:
         super().__init__()
         if activation not in ACTIVATIONS:
@@ -61,14 +63,15 @@ class MLP(nn.Module):
         widths = [code_size or n_inputs, *hidden_sizes]
         layers: list[nn.Module] = []
         for fan_in, fan_out in zip(widths[:-1], widths[1:]):
-            layers += [nn.Linear(fan_in, fan_out), ACTIVATIONS[activation]()]
+            layers += [nn.Linear(fan_in, fan_out, bias=bias), ACTIVATIONS[activation]()]
         self.features = nn.Sequential(*layers)
-        self.head = nn.Linear(widths[-1], n_outputs)
+        self.head = nn.Linear(widths[-1], n_outputs, bias=bias)
         if init == "xavier":
             for layer in self.modules():
                 if isinstance(layer, nn.Linear):
                     nn.init.xavier_uniform_(layer.weight)
-                    nn.init.zeros_(layer.bias)
+                    if layer.bias is not None:
+                        nn.init.zeros_(layer.bias)
 
     @property
     def codes(self) -> bool:

@@ -53,7 +53,8 @@ from hebbnet.layers.sparse_code import SparseCode
 from hebbnet.memory_systems.attractor import AttractorHippocampus
 from hebbnet.memory_systems.hippocampus import Hippocampus
 from hebbnet.memory_systems.sleep import check_downscaling, downscale
-from hebbnet.memory_systems.spiking_sleep import check_spiking_sleep, layer_scales, spiking_sleep
+from hebbnet.memory_systems.spiking_sleep import check_spiking_sleep, spiking_sleep
+from hebbnet.spiking.conversion import layer_scales
 from hebbnet.models.plastic import module_device
 
 
