@@ -222,7 +222,8 @@ def lesion_report(log_path: Path) -> str:
     """Systems consolidation: for CLS runs lesioned after k sleeps (``strategy.lesion_after=k``;
     no lesion: k = every task's sleep), the tasks learned before the lesion — their mean
     accuracy (%) right after it and at the end — and each such task's final accuracy by the
-    number of sleeps it had before the lesion (the retrograde gradient). Mean ± std over seeds."""
+    number of sleeps it had before the lesion (the retrograde gradient); beside them, the same
+    tasks at the end of runs without a hippocampus (k = 0). Mean ± std over seeds."""
     groups: dict[tuple, list[dict]] = {}
     for record in read_log(log_path):
         lesion = [o for o in record.get("overrides", ()) if o.startswith("strategy.lesion_after=")]
@@ -230,18 +231,22 @@ def lesion_report(log_path: Path) -> str:
         groups.setdefault((record["suite"], record["scenario"], k), []).append(record)
     n_tasks = max(len(r["acc_matrix"]) for rs in groups.values() for r in rs)
     lines = ["| suite | scenario | sleeps before the lesion | seeds | ACC % | tasks before the lesion: "
-             "right after it → at the end | "
+             "right after it → at the end | the same tasks at the end without a hippocampus | "
              + " | ".join(f"final, {s} sleep{'s' * (s > 1)}" for s in range(1, n_tasks + 1)) + " |",
-             "|---|---|---|---|---|---|" + "---|" * n_tasks]
+             "|---|---|---|---|---|---|---|" + "---|" * n_tasks]
     for (suite, scenario, k), records in sorted(groups.items()):
         seeds = ",".join(str(r["seed"]) for r in sorted(records, key=lambda r: r["seed"]))
         before = (f"{mean_std([statistics.mean(r['acc_matrix'][k - 1][:k]) for r in records], 100, 1)}"
                   f" → {mean_std([statistics.mean(r['acc_matrix'][-1][:k]) for r in records], 100, 1)}"
                   if k else "—")
+        unlesioned = groups.get((suite, scenario, 0), [])
+        without = (mean_std([statistics.mean(r["acc_matrix"][-1][:k]) for r in unlesioned], 100, 1)
+                   if k and unlesioned else "")
         by_sleeps = [mean_std([r["acc_matrix"][-1][k - s] for r in records], 100, 1)
                      if 0 < s <= k else "" for s in range(1, n_tasks + 1)]
         lines.append(f"| {suite} | {scenario} | {k if k < n_tasks else f'{k} (no lesion)'} "
                      f"| {seeds} | {mean_std([r['acc'] for r in records], 100)} | {before} | "
+                     f"{without} | "
                      + " | ".join(by_sleeps) + " |")
     return "\n".join(lines)
 

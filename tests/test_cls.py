@@ -267,3 +267,17 @@ def test_a_lesioned_cls_stores_and_replays_nothing_and_resumes(lesion_after, tmp
     monkeypatch.undo()
     resumed = killed_and_resumed(cfg, tmp_path / "resumed", monkeypatch, task=3)
     assert resumed["acc_matrix"] == straight["acc_matrix"]
+
+
+def test_spiking_sleep_drives_a_random_window_and_lengthens_with_each_task():
+    layer = nn.Linear(16, 16, bias=False)
+    with torch.no_grad():
+        layer.weight.copy_(torch.eye(16))  # each output unit repeats its input
+    params = SpikingSleepConfig(steps=1, steps_per_task=2, input_window=2, rate_scale=1.0,
+                                thresholds=[0.5], inc=0.0, dec=0.0)
+    image = torch.ones(1, 4, 4)
+    generator = torch.Generator().manual_seed(0)
+    assert spiking_sleep([layer], image, [1.0], params, generator) == [4]  # one 2×2 window
+    assert spiking_sleep([layer], image, [1.0], params, generator, task=2) == [4 * 5]
+    with pytest.raises(ValueError, match="input_window places a window on an image"):
+        spiking_sleep([layer], image.flatten(), [1.0], params, generator)

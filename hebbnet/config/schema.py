@@ -173,7 +173,9 @@ class DERppConfig(StoredSamplesConfig):
 
 @dataclass
 class SpikingSleepConfig:
-    steps: int = 0  # 0: no spiking sleep
+    steps: int = 0  # 0: no spiking sleep (after the first task; see steps_per_task)
+    steps_per_task: int = 0  # more steps per task learned before (Tadros et al.: steps / 3)
+    input_window: Optional[int] = None  # each step, only a random w×w window of the mean image
     rate_scale: float = 0.5  # input firing probability per step = rate_scale · mean intensity
     alpha_scale: float = 1.0  # layer scaling α_l = alpha_scale · λ_{l−1} / λ_l
     thresholds: List[float] = field(default_factory=lambda: [1.0])  # β per layer

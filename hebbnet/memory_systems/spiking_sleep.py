@@ -20,7 +20,9 @@ from inputs that stayed silent, weak synapses changing most (σ → 2 for w ≪ 
 data-based normalisation, :func:`hebbnet.spiking.conversion.layer_scales`) times
 ``alpha_scale``; β_l are the firing thresholds (the last one
 repeats for deeper layers). Inputs fire with probability min(1, rate_scale · x̄) per step, x̄
-the mean input intensity. The parameters and their defaults are
+the mean input intensity — with ``input_window=w``, only within a w×w window of the image placed
+at random each step (zero elsewhere), as Tadros et al. mask their input. A sleep after the
+(t+1)-th task lasts ``steps + t · steps_per_task`` steps. The parameters and their defaults are
 :class:`hebbnet.config.schema.SpikingSleepConfig`'s.
 """
 
@@ -34,25 +36,29 @@ from hebbnet.spiking.conversion import integrate_and_fire
 
 
 def check_spiking_sleep(params: SpikingSleepConfig) -> None:
-    if (params.steps < 0 or not 0 < params.decay <= 1 or params.inc < 0 or params.dec < 0
-            or not params.thresholds):
-        raise ValueError("strategy.spiking_sleep needs steps >= 0, 0 < decay <= 1, inc and dec "
-                         f">= 0 and at least one threshold; got {params}.")
+    if (params.steps < 0 or params.steps_per_task < 0 or not 0 < params.decay <= 1
+            or params.inc < 0 or params.dec < 0 or not params.thresholds
+            or (params.input_window is not None and params.input_window < 1)):
+        raise ValueError("strategy.spiking_sleep needs steps and steps_per_task >= 0, 0 < decay "
+                         "<= 1, inc and dec >= 0, at least one threshold and input_window "
+                         f"positive or null; got {params}.")
 
 
 @torch.no_grad()
 def spiking_sleep(layers: list[nn.Linear], mean_input: torch.Tensor, scales: list[float],
-                  params: SpikingSleepConfig, generator: torch.Generator) -> list[int]:
-    """Run the sleep above on ``layers`` (changed in place); returns each layer's spike count."""
+                  params: SpikingSleepConfig, generator: torch.Generator,
+                  task: int = 0) -> list[int]:
+    """Run the sleep above on ``layers`` (changed in place) after task ``task`` (counted from
+    0); ``mean_input`` (..., H, W) or flat; returns each layer's spike count."""
     device = layers[0].weight.device
-    rates = (params.rate_scale * mean_input.flatten().to(device)).clamp(0, 1)
+    rates = (params.rate_scale * mean_input.to(device)).clamp(0, 1)
     membranes = [torch.zeros(layer.out_features, device=device) for layer in layers]
     thresholds = [params.thresholds[min(l, len(params.thresholds) - 1)]
                   for l in range(len(layers))]
     counts = [0] * len(layers)
-    for _ in range(params.steps):
+    for _ in range(params.steps + task * params.steps_per_task):
         uniform = torch.rand(rates.shape, generator=generator).to(device)
-        spikes = (uniform < rates).float()
+        spikes = (uniform < _window(rates, params.input_window, generator)).float().flatten()
         for l, layer in enumerate(layers):
             drive = params.alpha_scale * scales[l] * (layer.weight @ spikes)
             fired = integrate_and_fire(membranes[l], drive, thresholds[l], params.decay)
@@ -61,6 +67,24 @@ def spiking_sleep(layers: list[nn.Linear], mean_input: torch.Tensor, scales: lis
                 counts[l] += int(fired.sum())
             spikes = fired.float()
     return counts
+
+
+def _window(rates: torch.Tensor, size: int | None, generator: torch.Generator) -> torch.Tensor:
+    """``rates`` (..., H, W) zero outside a size×size window at a random place (None: all)."""
+    if size is None:
+        return rates
+    if rates.dim() < 2:
+        raise ValueError("spiking_sleep.input_window places a window on an image; the mean "
+                         f"input here is flat ({tuple(rates.shape)}).")
+    height, width = rates.shape[-2:]
+    if size > min(height, width):
+        raise ValueError(f"spiking_sleep.input_window={size} is larger than the {height}×{width} "
+                         "input.")
+    top, left = (int(torch.randint(extent - size + 1, (1,), generator=generator))
+                 for extent in (height, width))
+    masked = torch.zeros_like(rates)
+    masked[..., top:top + size, left:left + size] = rates[..., top:top + size, left:left + size]
+    return masked
 
 
 def _plasticity(weight: torch.Tensor, post: torch.Tensor, pre: torch.Tensor,

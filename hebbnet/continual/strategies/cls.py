@@ -228,7 +228,7 @@ class ComplementaryLearningSystem(Strategy):
         if self.downscaling > 0:
             units = self.scenario.seen_units[task] if self.scenario.kind == "class" else None
             change = downscale(self.model, self.downscaling, self.downscale_layers, units)
-        spikes = self._spiking_sleep() if self.spiking.steps else 0
+        spikes = self._spiking_sleep(task) if self.spiking.steps else 0
         self.sleeps += 1
         if self.lesioned:
             self.hippocampus.clear()
@@ -253,14 +253,14 @@ class ComplementaryLearningSystem(Strategy):
                 replayed += len(replay)
         return replayed
 
-    def _spiking_sleep(self) -> int:
+    def _spiking_sleep(self, task: int) -> int:
         """Tadros et al.'s unsupervised sleep on the cortex's linear layers; returns spikes."""
         layers = [m for m in self.model.modules() if isinstance(m, nn.Linear)]
         mean = self.input_sum / max(self.inputs_seen, 1)
         episodes = self.hippocampus.episodes() if len(self.hippocampus) else None
         reference = to_float(episodes.x) if episodes is not None else mean.unsqueeze(0)
         scales = layer_scales(layers, reference.to(layers[0].weight.device))
-        return sum(spiking_sleep(layers, mean, scales, self.spiking, self.generator))
+        return sum(spiking_sleep(layers, mean, scales, self.spiking, self.generator, task))
 
     def _recollect(self, replay: TensorSet) -> TensorSet:
         """Replayed episodes, each moved by up to ``replay_shift`` pixels (a recollection is
