@@ -9,7 +9,8 @@ readout gives the label of the pattern reached.
 
 Sources: random sparse patterns (N units, k on); real MNIST training images through the
 CLS's own code (``hebbnet.layers.SparseCode``: a Gaussian expansion, k winners), whose
-patterns are correlated; and the same code of the images minus a mean image. The baseline is a dense Hopfield network measured here, not quoted:
+patterns are correlated; and the same code of the images minus a mean image. The baseline is
+a dense Hopfield network measured here, not quoted:
 ±1 patterns, W = Σ ξξᵀ / N with a zero diagonal, synchronous sign updates from the pattern with
 10 % of its bits flipped, recalled at overlap ≥ 0.9 (its classical capacity is ≈ 0.14 N).
 
@@ -116,7 +117,8 @@ def measure(root: str, log: Path, units: int, actives: list[int], fills: list[in
                         patterns, tags = mnist_codes(stored, units, active, root, generator,
                                                      centred=source == "mnist_centred")
                     record = {"source": source, "units": units, "active": active,
-                              "stored": stored, "theory_half_load": math.log(2) / (active / units) ** 2,
+                              "stored": stored,
+                              "theory_half_load": math.log(2) / (active / units) ** 2,
                               **willshaw(patterns, tags, active, generator)}
                     out.write(json.dumps(record) + "\n")
                     print(record, flush=True)

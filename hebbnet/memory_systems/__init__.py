@@ -1,6 +1,7 @@
-"""Memory systems: the store of past samples that replay strategies and the hippocampus share,
-the complementary learning system's hippocampus (slots, or CA3 synapses), and sleep (downscaling, spiking sleep); the
-CLS strategy that uses them with the model as cortex is hebbnet.continual.strategies.cls."""
+"""Memory systems: the store of past samples that replay strategies and the hippocampus share, the
+complementary learning system's hippocampus (slots, or CA3 synapses), and sleep (downscaling,
+spiking sleep); the CLS strategy that uses them with the model as cortex is
+hebbnet.continual.strategies.cls."""
 
 from hebbnet.memory_systems.buffer import ReplayBuffer
 from hebbnet.memory_systems.hippocampus import Hippocampus

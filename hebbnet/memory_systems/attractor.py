@@ -67,7 +67,8 @@ class AttractorMemory:
         if iterations < 1 or not 0 < max_load <= 1:
             raise ValueError(f"Need iterations >= 1 and 0 < max_load <= 1; got {iterations}, "
                              f"{max_load}.")
-        self.units, self.active, self.iterations, self.max_load = units, active, iterations, max_load
+        self.units, self.active = units, active
+        self.iterations, self.max_load = iterations, max_load
         self.synapses = pack_pixels(torch.zeros(units, units, dtype=torch.uint8), 1)
         self.tag_counts = torch.zeros(0, units, dtype=torch.int32)  # CA3 → CA1 readout
         self.tag_sizes = torch.zeros(0, dtype=torch.int64)
@@ -107,7 +108,8 @@ class AttractorMemory:
         n_tags = int(tags.max()) + 1 if len(tags) else 0
         if n_tags > len(self.tag_sizes):
             grow = n_tags - len(self.tag_sizes)
-            self.tag_counts = torch.cat([self.tag_counts, self.tag_counts.new_zeros(grow, self.units)])
+            self.tag_counts = torch.cat([self.tag_counts,
+                                         self.tag_counts.new_zeros(grow, self.units)])
             self.tag_sizes = torch.cat([self.tag_sizes, self.tag_sizes.new_zeros(grow)])
         self.tag_counts.index_add_(0, tags, x.to(torch.int32))
         self.tag_sizes.index_add_(0, tags, torch.ones_like(tags))

@@ -18,10 +18,10 @@ so a unit that fires strengthens its synapses from inputs that fired with it and
 from inputs that stayed silent, weak synapses changing most (σ → 2 for w ≪ 0, → 0 for w ≫ w_0).
 α_l rescales each layer so that its largest activation on the data is 1 (Diehl et al.'s 2015
 data-based normalisation, :func:`hebbnet.spiking.conversion.layer_scales`) times
-``alpha_scale``; β_l are the firing thresholds (the last one
-repeats for deeper layers). Inputs fire with probability min(1, rate_scale · x̄) per step, x̄
-the mean input intensity — with ``input_window=w``, only within a w×w window of the image placed
-at random each step (zero elsewhere), as Tadros et al. mask their input. A sleep after the
+``alpha_scale``; β_l are the firing thresholds (the last one repeats for deeper layers).
+Inputs fire with probability min(1, rate_scale · x̄) per step, x̄ the mean input intensity —
+with ``input_window=w``, only within a w×w window of the image placed at random each step
+(zero elsewhere), as Tadros et al. mask their input. A sleep after the
 (t+1)-th task lasts ``steps + t · steps_per_task`` steps. The parameters and their defaults are
 :class:`hebbnet.config.schema.SpikingSleepConfig`'s.
 """

@@ -28,8 +28,9 @@ class MLP(nn.Module):
     learns from binary codes, which a learner may store in place of images. ``encode`` gives
     what the hidden layers read (the flattened image, or its code), ``classify`` the rest.
     ``bias=False`` leaves the biases out (as Tadros et al.'s network, which is run as spiking
-    units: :mod:`hebbnet.spiking.conversion`). With ``code_calibrated``, :meth:`calibrate` sets the code's thresholds from the first task's
-    training images (the runner calls it before training starts).
+    units: :mod:`hebbnet.spiking.conversion`). With ``code_calibrated``, :meth:`calibrate` sets
+    the code's thresholds from the first task's training images (the runner calls it before
+    training starts).
     """
 
     def __init__(

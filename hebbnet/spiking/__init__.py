@@ -1,5 +1,5 @@
-"""Spiking neurons, spike encoders and the ANN→SNN conversion; spike-timing rules live in :mod:`hebbnet.rules.stdp`
-and the plastic spiking layer in :mod:`hebbnet.layers.spiking`."""
+"""Spiking neurons, spike encoders and the ANN→SNN conversion; spike-timing rules live in
+:mod:`hebbnet.rules.stdp` and the plastic spiking layer in :mod:`hebbnet.layers.spiking`."""
 
 from hebbnet.spiking.conversion import integrate_and_fire, layer_scales, spiking_forward
 from hebbnet.spiking.encoders import latency_spikes, poisson_events, poisson_spikes
