@@ -42,10 +42,10 @@ def test_half_a_cue_completes_the_stored_pattern_and_its_tag():
     memory = AttractorMemory(N, K)
     patterns, tags = sparse_patterns(200), torch.arange(200) % 4
     memory.store(patterns, tags)
-    recall = memory.complete(half_cues(patterns), torch.Generator().manual_seed(0))
+    recall = memory.complete(half_cues(patterns), torch.Generator().manual_seed(7))
     assert torch.equal(recall.patterns, patterns)
     assert (recall.stability == 1).all()
-    reactivated = memory.reactivate(100, torch.Generator().manual_seed(0))
+    reactivated = memory.reactivate(100, torch.Generator().manual_seed(7))
     overlap = (reactivated.patterns @ patterns.T).max(1).values / K
     assert (overlap == 1).float().mean() > 0.95  # noise settles into stored attractors
 
@@ -55,7 +55,7 @@ def test_past_capacity_it_warns_and_recall_says_it_is_unreliable():
     patterns = sparse_patterns(4000)  # p₁ = 1 − (1 − a²)^M ≈ 0.92
     with pytest.warns(CapacityWarning, match="past its capacity"):
         memory.store(patterns, torch.zeros(4000, dtype=torch.long))
-    recall = memory.complete(half_cues(patterns[:100]), torch.Generator().manual_seed(0))
+    recall = memory.complete(half_cues(patterns[:100]), torch.Generator().manual_seed(7))
     assert (recall.patterns * patterns[:100]).sum(1).float().mean() / K < 0.9
     assert recall.stability.mean() < 0.9  # the signal a caller can act on
 

@@ -8,18 +8,20 @@ one shot by the clipped Hebbian rule of Willshaw, Buneman & Longuet-Higgins (196
 .. math:: W_{ij} \\leftarrow \\max(W_{ij},\\; \\xi_i \\xi_j), \\qquad W \\in \\{0, 1\\}^{N\\times N}
 
 one bit per synapse, so the store's bytes are N²/8 whatever it holds. Recall is k-winners-take-
-all settling from a cue x₀: x_{t+1} = 1[(W x_t)_i among the k largest] (ties broken at random),
-until nothing changes or ``iterations`` steps; a cue with half its ones missing completes to
-the stored pattern. Replay is spontaneous reactivation: random sparse noise settles into the
-stored attractors (:meth:`reactivate`).
+all settling from a cue x₀: x_{t+1} = 1[(W x_t)_i among the k largest] (ties go to the units
+already on, then by a random jitter drawn once per recall, so that settling reaches a fixed
+point), until nothing
+changes or ``iterations`` steps; a cue with half its ones missing completes to the stored
+pattern. Replay is spontaneous reactivation: noise sets off activity that spreads and settles
+into the stored attractors (:meth:`reactivate`).
 
 Capacity: a synapse is potentiated with probability p₁ = 1 − (1 − a²)^M after M patterns of
 activity a = k/N; retrieval holds while p₁ stays well below 1 — at p₁ = ½, M ≈ ln 2 / a² — so
 sparse patterns buy capacity quadratically (N = 1000, k = 20: ≈ 1,700 patterns, against
 ≈ 0.14 N = 140 for a dense Hopfield network). :attr:`load` is p₁; storing beyond
 ``max_load`` warns (:class:`CapacityWarning`) and recall's :attr:`Recall.stability` — the share
-of the settled pattern's units that the pattern itself still drives to the top — falls, a
-signal a caller can act on.
+of the settled pattern's units that the pattern drives more strongly than any unit outside it —
+falls, a signal a caller can act on.
 
 Each pattern's tag (in the CLS: its (task, label) class) is read out by a hetero-associative
 count readout, the CA3 → CA1 projection: T[c] += ξ for a pattern of tag c, and a recalled
@@ -47,7 +49,7 @@ class CapacityWarning(UserWarning):
 class Recall:
     patterns: torch.Tensor  # (B, N) settled states in {0, 1}, k ones each
     tags: torch.Tensor  # (B,) each state's tag, from the count readout
-    stability: torch.Tensor  # (B,) share of a state's units among the k most driven by it
+    stability: torch.Tensor  # (B,) share of a state's units driven above every unit off
 
 
 class AttractorMemory:
@@ -118,8 +120,9 @@ class AttractorMemory:
         """Settle from ``cue`` (B, N) of 0s and 1s (any number of ones) into an attractor."""
         weights = self.weights()
         x = self._check(cue, exact=False)
+        jitter = torch.rand(x.shape, generator=generator) * 0.5  # the same at every step
         for _ in range(self.iterations):
-            settled = self._winners(x @ weights, generator)
+            settled = self._winners(x @ weights + 0.5 * x + jitter)  # ties: stay on, then jitter
             if torch.equal(settled, x):
                 break
             x = settled
@@ -145,17 +148,17 @@ class AttractorMemory:
             unit = drive.argmax(1)
         return self.complete(x, generator)
 
-    def _winners(self, drive: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """The k most driven units of each row, ties broken by a random jitter below 1."""
-        jitter = torch.rand(drive.shape, generator=generator) * 0.5
-        winners = (drive + jitter).topk(self.active, dim=1).indices
+    def _winners(self, drive: torch.Tensor) -> torch.Tensor:
+        """The k most driven units of each row."""
+        winners = drive.topk(self.active, dim=1).indices
         return torch.zeros_like(drive).scatter_(1, winners, 1.0)
 
     def _stability(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        """Share of each state's units whose drive from the state is among the k largest."""
+        """Share of each state's units driven by the state more strongly than every unit that
+        is off (1 for a stored pattern at low load; a spurious state has rivals)."""
         drive = x @ weights
-        kth = drive.topk(self.active, dim=1).values[:, -1:]
-        return ((drive >= kth) & (x > 0)).sum(1) / self.active
+        rival = drive.masked_fill(x > 0, -float("inf")).max(1, keepdim=True).values
+        return ((drive > rival) & (x > 0)).sum(1) / x.sum(1).clamp_min(1)
 
     def _tags(self, x: torch.Tensor) -> torch.Tensor:
         if len(self.tag_sizes) == 0:
