@@ -118,8 +118,10 @@ class AttractorMemory:
 
     def complete(self, cue: torch.Tensor, generator: torch.Generator) -> Recall:
         """Settle from ``cue`` (B, N) of 0s and 1s (any number of ones) into an attractor."""
-        weights = self.weights()
-        x = self._check(cue, exact=False)
+        return self._settle(self._check(cue, exact=False), self.weights(), generator)
+
+    def _settle(self, x: torch.Tensor, weights: torch.Tensor,
+                generator: torch.Generator) -> Recall:
         jitter = torch.rand(x.shape, generator=generator) * 0.5  # the same at every step
         for _ in range(self.iterations):
             settled = self._winners(x @ weights + 0.5 * x + jitter)  # ties: stay on, then jitter
@@ -146,7 +148,7 @@ class AttractorMemory:
             drive += weights[unit]  # W x, one recruited unit at a time
             drive[rows, unit] = -float("inf")
             unit = drive.argmax(1)
-        return self.complete(x, generator)
+        return self._settle(x, weights, generator)
 
     def _winners(self, drive: torch.Tensor) -> torch.Tensor:
         """The k most driven units of each row."""
