@@ -10,9 +10,9 @@ readout gives the label of the pattern reached.
 Sources: random sparse patterns (N units, k on); real MNIST training images through the
 CLS's own code (``hebbnet.layers.SparseCode``: a Gaussian expansion, k winners), whose
 patterns are correlated; and the same code of the images minus a mean image. The baseline is
-a dense Hopfield network measured here, not quoted:
-±1 patterns, W = Σ ξξᵀ / N with a zero diagonal, synchronous sign updates from the pattern with
-10 % of its bits flipped, recalled at overlap ≥ 0.9 (its classical capacity is ≈ 0.14 N).
+a dense Hopfield network measured here, not quoted: ±1 patterns, W = Σ ξξᵀ / N with a zero
+diagonal, synchronous sign updates from the pattern with 10 % of its bits flipped, recalled at
+overlap ≥ 0.9 (its classical capacity is ≈ 0.14 N).
 
     python benchmarks/attractor_capacity.py --data-root ../shared/data \
         --log benchmarks/results/attractor_capacity.jsonl
@@ -45,8 +45,9 @@ def random_patterns(n: int, units: int, active: int, generator: torch.Generator)
 
 def mnist_codes(n: int, units: int, active: int, root: str, generator: torch.Generator,
                 centred: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """Codes of n training images; ``centred``: of the images minus the mean of 1,000 others
-    (feedforward inhibition of the common drive — not what the CLS's model does today)."""
+    """Codes of n training images; ``centred``: of the images minus the mean of 1,000 others,
+    which gives the codes of ``SparseCode.calibrate`` on those others (P(x − m) = Px − Pm; the
+    CLS's ``model.code_calibrated`` calibrates on the first task's images instead)."""
     mnist = load_dataset("mnist", root)
     order = torch.randperm(len(mnist.train_labels), generator=generator)
     chosen, others = order[:n], order[-1000:]

@@ -236,12 +236,10 @@ def lesion_report(log_path: Path) -> str:
              "|---|---|---|---|---|---|---|" + "---|" * n_tasks]
     for (suite, scenario, k), records in sorted(groups.items()):
         seeds = ",".join(str(r["seed"]) for r in sorted(records, key=lambda r: r["seed"]))
-        before = (f"{mean_std([statistics.mean(r['acc_matrix'][k - 1][:k]) for r in records], 100, 1)}"
-                  f" → {mean_std([statistics.mean(r['acc_matrix'][-1][:k]) for r in records], 100, 1)}"
+        before = (f"{_first_tasks(records, k - 1, k)} → {_first_tasks(records, -1, k)}"
                   if k else "—")
-        unlesioned = groups.get((suite, scenario, 0), [])
-        without = (mean_std([statistics.mean(r["acc_matrix"][-1][:k]) for r in unlesioned], 100, 1)
-                   if k and unlesioned else "")
+        no_hippocampus = groups.get((suite, scenario, 0), [])
+        without = _first_tasks(no_hippocampus, -1, k) if k and no_hippocampus else ""
         by_sleeps = [mean_std([r["acc_matrix"][-1][k - s] for r in records], 100, 1)
                      if 0 < s <= k else "" for s in range(1, n_tasks + 1)]
         lines.append(f"| {suite} | {scenario} | {k if k < n_tasks else f'{k} (no lesion)'} "
@@ -249,6 +247,11 @@ def lesion_report(log_path: Path) -> str:
                      f"{without} | "
                      + " | ".join(by_sleeps) + " |")
     return "\n".join(lines)
+
+
+def _first_tasks(records: list[dict], row: int, k: int) -> str:
+    """Mean ± std over ``records`` of the mean accuracy (%) of tasks 1..k in R's ``row``."""
+    return mean_std([statistics.mean(r["acc_matrix"][row][:k]) for r in records], 100, 1)
 
 
 def comparison(log_path: Path) -> str:

@@ -35,6 +35,7 @@ choose anything (every value is theirs).
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import statistics
 import time
@@ -116,10 +117,7 @@ def run(seed: int, root: str, scales: str = "theirs") -> dict:
     record = {"seed": seed, "scales": scales}
     scale = their_scales if scales == "theirs" else layer_scales
     for arm in ("control", "sleep"):
-        layers = [nn.Linear(784, 1200, bias=False), nn.Linear(1200, 1200, bias=False),
-                  nn.Linear(1200, 10, bias=False)]
-        for layer, start in zip(layers, init):
-            layer.load_state_dict(start.state_dict())
+        layers = copy.deepcopy(init)  # both arms start from the same weights
         parameters = [p for layer in layers for p in layer.parameters()]
         optimizer = torch.optim.SGD(parameters, lr=0.1, momentum=0.5)
         generator = torch.Generator().manual_seed(seed + 1000)
