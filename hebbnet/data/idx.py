@@ -57,14 +57,15 @@ def read_idx(path: str | Path) -> np.ndarray:
 
 
 def write_idx(path: str | Path, array: np.ndarray) -> None:
-    """Write ``array`` as an IDX file, gzip-compressed when ``path`` ends in ``.gz``."""
+    """Write ``array`` as an IDX file, gzip-compressed when ``path`` ends in ``.gz`` (with no
+    timestamp in the gzip header, so the same array always gives the same bytes)."""
     path = Path(path)
     codes = {dtype.newbyteorder(">"): code for code, dtype in IDX_DTYPES.items()}
     big_endian = array.astype(array.dtype.newbyteorder(">"), copy=False)
     code = codes[big_endian.dtype.newbyteorder(">")]
     header = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
     payload = header + np.ascontiguousarray(big_endian).tobytes()
-    path.write_bytes(gzip.compress(payload) if path.suffix == ".gz" else payload)
+    path.write_bytes(gzip.compress(payload, mtime=0) if path.suffix == ".gz" else payload)
 
 
 def _read_bytes(path: Path) -> bytes:
