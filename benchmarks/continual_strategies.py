@@ -41,7 +41,7 @@ from hebbnet.continual.aggregate import mean_std
 ROOT = Path(__file__).resolve().parents[1]
 
 
-BUFFERED = ("er", "agem", "derpp", "cls")  # cls: a budget of that many raw images, in bytes
+BUFFERED = ("er", "agem", "derpp", "clser", "cls")  # cls: a budget of that many raw images, in bytes
 VDV = ("naive", "joint", "ewc", "online_ewc", "si", "lwf", "er", "agem")
 
 
@@ -58,7 +58,8 @@ class Suite:
 SUITES = {
     "split_mnist": Suite("vdv2022_split_mnist", ("class", "domain", "task"), VDV),
     "permuted_mnist": Suite("vdv2022_permuted_mnist", ("domain",), VDV),
-    "der2020_split_mnist": Suite("der2020_split_mnist", ("class",), ("naive", "er", "derpp"),
+    "der2020_split_mnist": Suite("der2020_split_mnist", ("class",),
+                                 ("naive", "er", "derpp", "clser"),
                                  buffer_sizes=(200, 500, 5120)),
     # Avalanche's timing setting (issue 3): one epoch per task instead of 2000 iterations;
     # EWC with λ = 5000 (the strategy's default) and replay of 200 stored samples.
@@ -84,7 +85,8 @@ PUBLISHED = {
     ("permuted_mnist", "domain"): {"ewc": 94, "si": 94},
     ("der2020_split_mnist", "class"): {("er", 200): 80, ("er", 500): 86, ("er", 5120): 93,
                                        ("derpp", 200): 86, ("derpp", 500): 91,
-                                       ("derpp", 5120): 95},
+                                       ("derpp", 5120): 95, ("clser", 200): 89.54,
+                                       ("clser", 500): 92.05, ("clser", 5120): 95.73},
 }
 IMAGE_BYTES = 784  # one raw 28×28 MNIST image
 DEFAULT_LOG = ROOT / "benchmarks" / "results" / "continual_strategies.jsonl"

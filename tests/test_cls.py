@@ -166,6 +166,11 @@ def test_a_hippocampus_of_codes_holds_no_pixels_and_still_forgets_less(tmp_path,
     code_layer = 300 * (64 + 1) * 4  # the fixed Gaussian projection and its thresholds
     assert 2000 - 40 < codes["strategy_bytes"] - code_layer <= 2000  # the store within budget
     assert codes["acc"] > naive["acc"] + 0.2
+    seeded = run_experiment(quick_config(train=train, strategy=cls_config(
+        store="codes", memory_bytes=2000), model=MLPConfig(code_size=300, code_active=30,
+                                                           code_seed=7)), tmp_path / "seeded")
+    # the code drawn again from its seed: 8 bytes of seed and the thresholds, not the matrix
+    assert seeded["strategy_bytes"] - (codes["strategy_bytes"] - code_layer) == 8 + 300 * 4
 
 
 @pytest.mark.parametrize("make_tasks, moved", [

@@ -128,3 +128,22 @@ def test_a_bias_free_mlp_has_no_bias_anywhere():
     net = MLP((1, 8, 8), [16, 16], 3, init="xavier", bias=False)
     assert all(layer.bias is None for layer in net.modules() if isinstance(layer, torch.nn.Linear))
     assert net(torch.zeros(2, 1, 8, 8)).abs().max() == 0  # no input, no output
+
+
+@pytest.mark.parametrize("fan_in", [None, 6])
+def test_a_seeded_code_is_drawn_again_from_its_seed_and_not_saved(fan_in):
+    from hebbnet.layers import SparseCode
+
+    code = SparseCode(64, 300, 15, fan_in=fan_in, seed=3)
+    code.calibrate(torch.rand(20, 64))
+    state = code.state_dict()
+    assert list(state) == ["threshold"]  # the projection is the seed's, not the checkpoint's
+    clone = SparseCode(64, 300, 15, fan_in=fan_in, seed=3)
+    clone.load_state_dict(state)
+    x = torch.rand(10, 64)
+    assert torch.equal(clone(x), code(x))
+    assert code.stored_bytes() == 8 + 300 * 4
+    unseeded = SparseCode(64, 300, 15, fan_in=fan_in)
+    assert unseeded.stored_bytes() == sum(b.nbytes for b in unseeded.buffers())
+    with pytest.raises(ValueError, match="seed or a generator"):
+        SparseCode(64, 300, 15, torch.Generator(), seed=3)

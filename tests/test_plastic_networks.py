@@ -62,7 +62,7 @@ def test_readout_statistics_are_counted_in_the_bytes(tmp_path):
     assert result["strategy_bytes"] == 10 * 20 * 4 + 10 * 8  # activity sums, sample counts
 
 
-@pytest.mark.parametrize("strategy", ["ewc", "si", "lwf", "agem", "derpp"])
+@pytest.mark.parametrize("strategy", ["ewc", "si", "lwf", "agem", "derpp", "clser"])
 def test_a_gradient_strategy_refuses_a_network_that_learns_locally(strategy, tmp_path):
     cfg = plastic_config(FlyConfig(kenyon_cells=500, active=25), STRATEGY_SCHEMAS[strategy]())
     with pytest.raises(ValueError, match="needs a model trained by gradients.*model.readout="

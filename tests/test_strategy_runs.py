@@ -24,6 +24,7 @@ OPTIONS = {
     "er": {"buffer_size": 50},
     "agem": {"buffer_size": 50, "policy": "class_balanced"},
     "derpp": {"buffer_size": 50},
+    "clser": {"buffer_size": 50, "stable_decay": 0.9},
     "cls": {"memory_bytes": 500, "sleep_steps": 10},
 }
 
@@ -42,15 +43,22 @@ def test_strategy_runs_reports_memory_and_resumes_bit_for_bit(name, tmp_path, mo
     assert resumed["strategy_bytes"] == straight["strategy_bytes"]
 
 
-@pytest.mark.parametrize("name", ["er", "agem", "derpp"])
+@pytest.mark.parametrize("name", ["er", "agem", "derpp", "clser"])
 def test_replay_baselines_take_the_cls_storage_and_augmentation(name, tmp_path, monkeypatch):
     strategy = STRATEGY_SCHEMAS[name](**OPTIONS[name], pixel_bits=1, replay_shift=2)
     cfg = quick_config(strategy=strategy, train=TrainConfig(batch_size=16, iterations=12))
     straight = run_experiment(cfg, tmp_path / "straight")
     logits = 10 * 4 if name == "derpp" else 0  # DER++ also keeps 10 float32 logits a sample
-    assert straight["strategy_bytes"] == 50 * (8 + 1 + 1 + logits)  # 8×8 pixels at 1 bit
+    memories = 2 * 4 * _parameters(cfg) if name == "clser" else 0  # CLS-ER's two averages
+    assert straight["strategy_bytes"] == 50 * (8 + 1 + 1 + logits) + memories  # 8×8 px, 1 bit
     resumed = killed_and_resumed(cfg, tmp_path / "resumed", monkeypatch)
     assert resumed["acc_matrix"] == straight["acc_matrix"]
+
+
+def _parameters(cfg) -> int:
+    """Parameters of the run's MLP on 8×8 digits with ten outputs."""
+    sizes = [64, *cfg.model.hidden_sizes, 10]
+    return sum(a * b + b for a, b in zip(sizes, sizes[1:]))
 
 
 def test_replay_forgets_less_than_fine_tuning(tmp_path):

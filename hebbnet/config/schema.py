@@ -42,6 +42,9 @@ class MLPConfig:
     # each code unit's threshold set to its mean drive over the first task's training images
     # (once, before any learning; SparseCode.calibrate)
     code_calibrated: bool = False
+    # the code's projection drawn from this seed and not saved (a CLS counts 8 bytes for it);
+    # null: drawn from the run's seed, saved with the model and counted in full
+    code_seed: Optional[int] = None
     bias: bool = True  # false: no biases (a network to run as spiking units, Tadros et al.)
 
 
@@ -103,7 +106,7 @@ class FlyConfig(PlasticModelConfig):
 
 @dataclass
 class StrategyConfig:
-    name: str = "naive"  # naive | joint | ewc | online_ewc | si | lwf | er | agem | derpp | cls
+    name: str = "naive"  # naive | joint | ewc | online_ewc | si | lwf | er | agem | derpp | clser | cls
     # Tuned values per named experiment, applied by train.py (see hebbnet/config/published.py).
     published: Dict[str, Any] = field(default_factory=dict)
 
@@ -162,6 +165,19 @@ class ERConfig(ReplayConfig):
 @dataclass
 class AGEMConfig(ReplayConfig):
     name: str = "agem"
+
+
+@dataclass
+class CLSERConfig(ERConfig):
+    """Defaults of the authors' code (NeurAI-Lab/CLS-ER, models/clser.py); their tuned values
+    per setting are in conf/strategy/clser.yaml."""
+
+    name: str = "clser"
+    reg_weight: float = 0.1  # λ of the consistency term toward the better memory's logits
+    plastic_update_rate: float = 0.9  # probability of updating the plastic memory after a step
+    plastic_decay: float = 0.999  # its moving average's decay at most
+    stable_update_rate: float = 0.7
+    stable_decay: float = 0.999
 
 
 @dataclass
@@ -272,5 +288,6 @@ STRATEGY_SCHEMAS = {
     "er": ERConfig,
     "agem": AGEMConfig,
     "derpp": DERppConfig,
+    "clser": CLSERConfig,
     "cls": CLSConfig,
 }

@@ -159,10 +159,11 @@ def _start_or_resume(cfg: Config, run_dir: Path, parts: _Parts) -> RunState:
 
 def _evaluate(cfg: Config, parts: _Parts) -> tuple[list[float], list[float]]:
     """A row of test accuracies, and one of validation accuracies (empty without them)."""
-    test = accuracy_row(parts.model, parts.experiences, parts.scenario, cfg.train.eval_batch_size)
+    model = parts.strategy.predictor
+    test = accuracy_row(model, parts.experiences, parts.scenario, cfg.train.eval_batch_size)
     if parts.experiences[0].validation is None:
         return test, []
-    return test, accuracy_row(parts.model, parts.experiences, parts.scenario,
+    return test, accuracy_row(model, parts.experiences, parts.scenario,
                               cfg.train.eval_batch_size, split="validation")
 
 
@@ -198,9 +199,10 @@ def _sleep(cfg: Config, parts: _Parts, state: RunState, task: int, logger) -> No
     """Sleep as its own phase after ``task``: the accuracy on every task seen, measured right
     before and right after, shows what sleep itself did."""
     seen = parts.experiences[: task + 1]
-    before = accuracy_row(parts.model, seen, parts.scenario, cfg.train.eval_batch_size)
+    model = parts.strategy.predictor
+    before = accuracy_row(model, seen, parts.scenario, cfg.train.eval_batch_size)
     report = asdict(parts.strategy.sleep(task))
-    after = accuracy_row(parts.model, seen, parts.scenario, cfg.train.eval_batch_size)
+    after = accuracy_row(model, seen, parts.scenario, cfg.train.eval_batch_size)
     state.sleeps.append({"after_task": task, "acc_before": before, "acc_after": after, **report})
     logger.sleep(task, before, after, report, state.global_step)
     log.info("sleep after task %d: %s -> %s", task, " ".join(f"{a:.3f}" for a in before),
@@ -244,7 +246,7 @@ class _TaskMonitor:
         every = self.cfg.logger.eval_every
         if every > 0 and (step + 1) % every == 0 and step + 1 < steps:
             seen = self.parts.experiences[: self.task + 1]
-            row = accuracy_row(self.parts.model, seen, self.parts.scenario,
+            row = accuracy_row(self.parts.strategy.predictor, seen, self.parts.scenario,
                                self.cfg.train.eval_batch_size)
             for j, value in enumerate(row):
                 self.logger.scalar(f"test_acc/task_{j}", value, global_step)

@@ -19,7 +19,9 @@ on 2,000 images of digits 0 and 1, the overlap is 0.04 (benchmarks/RESULTS.md, i
 
 Similar inputs get less similar codes (their overlap shrinks), every code has exactly k ones,
 and nothing in it learns: P is a buffer (saved with the model; for ``fan_in`` its indices),
-and no gradient flows through the choice of winners. The binary projection runs as a sparse
+and no gradient flows through the choice of winners. Given a ``seed``, P is drawn from it and
+not saved: rebuilding the code needs the seed and the thresholds (:meth:`stored_bytes`), not
+the D × size matrix. The binary projection runs as a sparse
 matrix product, size·fan_in multiply-adds per input instead of size·D.
 """
 
@@ -38,25 +40,41 @@ class SparseCode(nn.Module):
         active: k, winners per input.
         generator: for P; None: torch's global generator.
         fan_in: inputs each unit sums (binary projection); None: a dense Gaussian projection.
+        seed: draw P from this seed instead of ``generator``, and leave it out of the
+            ``state_dict`` (it is drawn again from the seed when the code is built).
 
     Shape: x (N, ...) with D values per sample → codes (N, size) of 0s and 1s.
     """
 
     def __init__(self, in_features: int, size: int, active: int,
-                 generator: torch.Generator | None = None, fan_in: int | None = None):
+                 generator: torch.Generator | None = None, fan_in: int | None = None,
+                 seed: int | None = None):
         super().__init__()
+        if seed is not None and generator is not None:
+            raise ValueError("Give a SparseCode a seed or a generator, not both.")
         if not 0 < active <= size:
             raise ValueError(f"A sparse code needs 0 < active <= size; got active={active}, "
                              f"size={size}.")
         if fan_in is not None and not 0 < fan_in <= in_features:
             raise ValueError(f"fan_in must be in 1..{in_features} (the inputs), got {fan_in}.")
         self.in_features, self.size, self.active, self.fan_in = in_features, size, active, fan_in
+        self.seed = seed
+        if seed is not None:
+            generator = torch.Generator().manual_seed(seed)
+        saved = seed is None
         if fan_in is None:
-            self.register_buffer("projection", torch.randn(size, in_features, generator=generator))
+            self.register_buffer("projection", torch.randn(size, in_features, generator=generator),
+                                 persistent=saved)
         else:
             chosen = torch.rand(size, in_features, generator=generator).argsort(1)[:, :fan_in]
-            self.register_buffer("inputs", chosen.sort(1).values)
+            self.register_buffer("inputs", chosen.sort(1).values, persistent=saved)
         self.register_buffer("threshold", torch.zeros(size))
+
+    def stored_bytes(self) -> int:
+        """Bytes that rebuild this code: its saved buffers (the projection unless a seed makes
+        it), and 8 for the seed."""
+        seed = 8 if self.seed is not None else 0
+        return seed + sum(buffer.nbytes for buffer in self.state_dict().values())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Binary codes (N, size) of inputs (N, ...) with ``in_features`` values each."""
@@ -89,4 +107,4 @@ class SparseCode(nn.Module):
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, size={self.size}, active={self.active}, "
-                f"fan_in={self.fan_in}")
+                f"fan_in={self.fan_in}, seed={self.seed}")

@@ -24,7 +24,7 @@ def build_model(cfg, input_shape: Sequence[int], n_outputs: int, n_tasks: int = 
         raise ValueError(f"Unknown model {cfg.name!r}; valid: {', '.join(MODELS)}.")
     if cfg.name == "mlp":
         return MLP(input_shape, list(cfg.hidden_sizes), n_outputs, cfg.activation, cfg.init,
-                   cfg.code_size, cfg.code_active, cfg.code_calibrated, cfg.bias)
+                   cfg.code_size, cfg.code_active, cfg.code_calibrated, cfg.code_seed, cfg.bias)
     features = _features(cfg, input_shape, n_tasks)
     if cfg.readout == "neuron_labels" and features.out_features < n_outputs:
         raise ValueError(

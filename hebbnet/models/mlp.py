@@ -30,7 +30,8 @@ class MLP(nn.Module):
     ``bias=False`` leaves the biases out (as Tadros et al.'s network, which is run as spiking
     units: :mod:`hebbnet.spiking.conversion`). With ``code_calibrated``, :meth:`calibrate` sets
     the code's thresholds from the first task's training images (the runner calls it before
-    training starts).
+    training starts); with ``code_seed``, the code's projection is drawn from that seed and left
+    out of the ``state_dict``.
     """
 
     def __init__(
@@ -43,6 +44,7 @@ class MLP(nn.Module):
         code_size: int | None = None,
         code_active: int = 200,
         code_calibrated: bool = False,
+        code_seed: int | None = None,
         bias: bool = True,
     ) -> None:
         super().__init__()
@@ -60,7 +62,7 @@ class MLP(nn.Module):
                              "model a code, e.g. model.code_size=1000.")
         self.code_calibrated = code_calibrated
         if code_size is not None:
-            self.encoder.append(SparseCode(n_inputs, code_size, code_active))
+            self.encoder.append(SparseCode(n_inputs, code_size, code_active, seed=code_seed))
         widths = [code_size or n_inputs, *hidden_sizes]
         layers: list[nn.Module] = []
         for fan_in, fan_out in zip(widths[:-1], widths[1:]):

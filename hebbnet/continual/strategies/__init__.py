@@ -9,6 +9,7 @@ from hebbnet.continual.strategies.base import (
     steps_per_task,
 )
 from hebbnet.continual.strategies.agem import AGEM
+from hebbnet.continual.strategies.clser import CLSER
 from hebbnet.continual.strategies.cls import ComplementaryLearningSystem
 from hebbnet.continual.strategies.derpp import DERpp
 from hebbnet.continual.strategies.ewc import EWC
@@ -28,11 +29,13 @@ STRATEGIES: dict[str, type[Strategy]] = {
     "er": ExperienceReplay,
     "agem": AGEM,
     "derpp": DERpp,
+    "clser": CLSER,
     "cls": ComplementaryLearningSystem,
 }
 
 __all__ = [
     "AGEM",
+    "CLSER",
     "ComplementaryLearningSystem",
     "DERpp",
     "EWC",

@@ -151,6 +151,12 @@ class Strategy:
         """Bytes this strategy keeps beyond the model and optimiser (buffers, importances)."""
         return 0
 
+    @property
+    def predictor(self) -> nn.Module:
+        """The model that answers at test time: the trained model itself, unless a strategy
+        answers with another (CLS-ER's stable moving average)."""
+        return self.model
+
     def train_experience(
         self,
         experience: Experience,

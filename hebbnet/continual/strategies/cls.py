@@ -278,10 +278,11 @@ class ComplementaryLearningSystem(Strategy):
 
     def memory_bytes(self) -> int:
         """The hippocampus; the average input (float32 per pixel) when spiking sleep uses it;
-        with stored codes, the fixed code layer that makes them (its projection's bytes)."""
+        with stored codes, what rebuilds the fixed code layer that makes them (its projection,
+        or the seed it is drawn from, and its thresholds)."""
         average = self.input_sum.nbytes if self.input_sum is not None else 0
-        code = sum(buffer.nbytes for module in self.model.modules()
-                   if isinstance(module, SparseCode) for buffer in module.buffers())
+        code = sum(module.stored_bytes() for module in self.model.modules()
+                   if isinstance(module, SparseCode))
         return self.hippocampus.nbytes + average + (code if self.codes else 0)
 
     def state_dict(self) -> dict:

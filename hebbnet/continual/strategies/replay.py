@@ -103,12 +103,15 @@ class ExperienceReplay(BufferedStrategy):
         self.weighting = weighting
 
     def batch_loss(self, batch, task):
-        loss = super().batch_loss(batch, task)
         drawn = self.replay_batch()
         self.remember(batch)
-        if drawn is None:
+        return self.rehearsal_loss(batch, drawn[0] if drawn is not None else None, task)
+
+    def rehearsal_loss(self, batch: TensorSet, replay: TensorSet | None, task: int) -> torch.Tensor:
+        """The current batch's loss and, once anything is stored, ``replay``'s, weighted."""
+        loss = super().batch_loss(batch, task)
+        if replay is None:
             return loss
-        replay, _ = drawn
         replayed = self.replay_loss(replay, task)
         if self.weighting == "tasks_seen":
             current_share = 1 / (task + 1)
