@@ -106,7 +106,8 @@ class FlyConfig(PlasticModelConfig):
 
 @dataclass
 class StrategyConfig:
-    name: str = "naive"  # naive | joint | ewc | online_ewc | si | lwf | er | agem | derpp | clser | cls
+    # naive | joint | ewc | online_ewc | si | lwf | er | agem | derpp | clser | cls
+    name: str = "naive"
     # Tuned values per named experiment, applied by train.py (see hebbnet/config/published.py).
     published: Dict[str, Any] = field(default_factory=dict)
 
