@@ -20,7 +20,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from hebbnet.config.overrides import unknown_key_messages
-from hebbnet.config.published import apply_published, override_keys
+from hebbnet.config.published import apply_published, override_keys, unpublished_setting
 from hebbnet.config.store import register_configs
 from hebbnet.continual import RunDirectoryError, run_experiment
 from hebbnet.continual.report import format_report
@@ -38,10 +38,12 @@ def main(cfg: DictConfig) -> float:
     run_dir = Path(hydra_cfg.runtime.output_dir)
     record = _RunRecord(cfg, run_dir)
     try:
-        applied = apply_published(cfg, hydra_cfg.runtime.choices.get("experiment"),
-                                  override_keys(list(hydra_cfg.overrides.task)))
+        experiment = hydra_cfg.runtime.choices.get("experiment")
+        applied = apply_published(cfg, experiment, override_keys(list(hydra_cfg.overrides.task)))
         if applied:
             log.info("Published values for this experiment: %s", applied)
+        if warning := unpublished_setting(cfg, experiment):
+            log.warning("%s", warning)
         config = OmegaConf.to_object(cfg)
         metrics = run_experiment(config, run_dir, on_start=record.accept)
     except FloatingPointError as error:  # a NaN loss or weight

@@ -8,7 +8,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from hebbnet.config import TrainConfig
-from hebbnet.config.published import apply_published, override_keys
+from hebbnet.config.published import apply_published, override_keys, unpublished_setting
 from hebbnet.config.schema import STRATEGY_SCHEMAS
 from hebbnet.config.store import register_configs
 from hebbnet.continual import run_experiment
@@ -92,6 +92,16 @@ def test_published_values_follow_the_experiment_setting_and_yield_to_the_command
     assert apply_published(cfg, "vdv2022_split_mnist", set()) == {"strategy.ewc_lambda": 1e10}
     cfg = compose_config("strategy=ewc")
     assert apply_published(cfg, None, set()) == {}
+
+
+def test_a_setting_without_published_values_is_named():
+    cfg = compose_config("experiment=der2020_split_mnist", "strategy=er", "strategy.buffer_size=1568")
+    assert apply_published(cfg, "der2020_split_mnist", set()) == {}
+    warning = unpublished_setting(cfg, "der2020_split_mnist")
+    assert "class/1568" in warning and "class/200, class/500, class/5120" in warning
+    cfg = compose_config("experiment=der2020_split_mnist", "strategy=er", "strategy.buffer_size=500")
+    assert unpublished_setting(cfg, "der2020_split_mnist") is None
+    assert unpublished_setting(compose_config("strategy=er"), None) is None
 
 
 def test_every_published_entry_names_real_keys():

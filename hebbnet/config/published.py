@@ -19,6 +19,13 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 
+def _settings(cfg: DictConfig) -> list[str]:
+    """This run's setting keys, most specific first: ``<scenario>/<buffer_size>``, ``<scenario>``."""
+    if "buffer_size" in cfg.strategy:
+        return [f"{cfg.scenario}/{cfg.strategy.buffer_size}", cfg.scenario]
+    return [cfg.scenario]
+
+
 def published_entry(cfg: DictConfig, experiment: str | None) -> dict[str, Any]:
     """The strategy's published values for ``experiment`` and this run's setting ({} if none).
 
@@ -28,13 +35,21 @@ def published_entry(cfg: DictConfig, experiment: str | None) -> dict[str, Any]:
     if experiment is None or experiment not in table:
         return {}
     by_setting = table[experiment]
-    candidates = [cfg.scenario]
-    if "buffer_size" in cfg.strategy:
-        candidates.insert(0, f"{cfg.scenario}/{cfg.strategy.buffer_size}")
-    for key in candidates:
+    for key in _settings(cfg):
         if key in by_setting:
             return OmegaConf.to_container(by_setting[key])
     return {}
+
+
+def unpublished_setting(cfg: DictConfig, experiment: str | None) -> str | None:
+    """A warning when the strategy has published values for ``experiment`` but none for this
+    run's setting (say a buffer size the authors never tuned), else None."""
+    table = cfg.strategy.get("published") or {}
+    if experiment is None or experiment not in table or published_entry(cfg, experiment):
+        return None
+    return (f"Strategy {cfg.strategy.name!r} has published values for {experiment} at "
+            f"{', '.join(table[experiment])}, none for {_settings(cfg)[0]}: this run uses the "
+            "strategy's defaults and the experiment's training settings for them.")
 
 
 def apply_published(cfg: DictConfig, experiment: str | None, user_keys: set[str]) -> dict[str, Any]:
