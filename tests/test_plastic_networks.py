@@ -15,6 +15,7 @@ from hebbnet.config.schema import (
 )
 from hebbnet.config.schema import STRATEGY_SCHEMAS
 from hebbnet.continual import run_experiment
+from hebbnet.models.diehl_cook import DiehlCook2015, DiehlCookParameters, SpikeCountFeatures
 from hebbnet.models.readouts import ClassMeans, DeltaRule, HebbianAssociation, NeuronLabels
 
 from conftest import killed_and_resumed, quick_config
@@ -28,6 +29,8 @@ MODELS = {
         width=64, readout="hebbian", consolidation=True, lr_decay=0.5),
     "softhebb conv": SoftHebbConvConfig(depth=1),
     "diehl & cook": DiehlCookConfig(n_neurons=20, steps=20),
+    "diehl & cook, neurogenesis, thresholds from weights": DiehlCookConfig(
+        n_neurons=20, steps=20, neurons_per_task=4, threshold_from_weights=0.5),
     "fly": FlyConfig(kenyon_cells=500, active=25),
 }
 
@@ -98,6 +101,8 @@ def test_data_choosing_strategies_show_a_local_learner_old_classes_again(strateg
     (HebbianDenseConfig(homeostasis=["sleep"]), "Unknown model.homeostasis"),
     (HebbianDenseConfig(lr_decay=1.5), "model.lr_decay must be in"),
     (SoftHebbConvConfig(depth=4), "model.depth"),
+    (DiehlCookConfig(n_neurons=20, threshold_from_weights=-1.0),
+     "model.threshold_from_weights"),
 ])
 def test_bad_plastic_model_settings_are_named_before_training(model, message, tmp_path):
     with pytest.raises(ValueError, match=message):
@@ -192,6 +197,31 @@ def test_neurogenesis_protects_older_neurons_and_keeps_unborn_ones_silent(tmp_pa
         assert torch.equal(states[task][1][old], states[task - 1][1][old])
         assert (states[task - 1][1][10 * task:] > 1e8).all()  # not yet born: silent
         assert (states[task][1][10 * task : 10 * task + 10] < 1e8).all()  # born now
+
+
+def test_evaluation_uses_thresholds_from_the_weights_and_keeps_the_learned_ones():
+    params = DiehlCookParameters(n_neurons=8, steps=100)
+    features = SpikeCountFeatures((1, 4, 4), params, neurons_per_task=4,
+                                  threshold_from_weights=0.5).eval()
+    network = features.network
+    network.weight.fill_(1.0)  # drive ≈ 16 × 64 Hz × 1 mV: v settles ~100 mV above rest
+    network.theta[:4] = 200.0  # learned: out of reach; from the weights: 0.5 × 16 = 8 mV
+    learned = network.theta.clone()
+    x = torch.ones(6, 1, 4, 4)
+
+    torch.manual_seed(1)
+    counts = features(x)
+    assert torch.equal(network.theta, learned)  # put back after evaluating
+    assert counts[:, :4].sum(1).ge(2).all() and counts[:, 4:].eq(0).all()  # unborn stay silent
+
+    reference = DiehlCook2015(16, params).eval()
+    reference.weight.fill_(1.0)
+    reference.theta.copy_(torch.where(learned < 1e8, torch.full_like(learned, 8.0), learned))
+    torch.manual_seed(1)
+    assert torch.equal(counts, reference(x.flatten(1)).float())
+
+    features.threshold_from_weights = None  # the learned θ: nothing reaches threshold
+    assert features(x).eq(0).all()
 
 
 def test_neurogenesis_that_needs_more_neurons_than_there_are_is_refused(tmp_path):

@@ -90,6 +90,8 @@ class DiehlCookConfig(PlasticModelConfig):
     nu_pre: float = 1e-4
     nu_post: float = 1e-2
     neurons_per_task: Optional[int] = None  # neurogenesis: a block born per task, older protected
+    # κ: evaluate with thresholds θ = κ‖w‖² (mV) instead of the learned θ; null: the learned θ
+    threshold_from_weights: Optional[float] = None
 
 
 @dataclass

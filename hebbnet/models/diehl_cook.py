@@ -36,7 +36,8 @@ compiled loop on the CPU (``diehl_cook_compiled.py``, Numba), 4–40× faster at
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import torch
@@ -177,10 +178,28 @@ class SpikeCountFeatures(nn.Module):
     task starts, it is protected — its weights and adaptive thresholds stay as they were —
     while it still fires and inhibits.
 
+    Thresholds from the weights (``threshold_from_weights=κ``): while evaluating, neuron j's
+    adaptive threshold is
+
+    .. math:: \theta_j = \kappa\, \lVert w_j \rVert^2
+
+    instead of the θ it learned (unborn neurons stay silent; the learned θ is kept and learning
+    goes on with it). Why: with the rate approximation v − v_rest ≈ τ_m r_max w·x, the race to
+    threshold picks argmax_j (τ_m r_max w_j·x − θ_j), and θ_j ∝ ‖w_j‖² makes that a nearest
+    prototype in Euclidean distance (exactly so at κ = τ_m r_max/2, 3.2 mV at the defaults).
+    Within a block of neurons that learned together the learned θ already follows ‖w_j‖²
+    (r ≥ 0.96, measured in benchmarks/RESULTS.md), but its scale grows with the spikes a block
+    fired, so across blocks it records *when* a neuron learned: a block trained while
+    protected neurons fired and inhibited fires less, keeps a lower θ, and at test takes older
+    classes' images. Tying θ to the weights makes the test-time competition independent of the
+    order of learning; κ itself is chosen on a validation split.
+
     Args:
         input_shape: (C, H, W) of one image, intensities in [0, 1].
         params: the network's :class:`DiehlCookParameters`.
         neurons_per_task: neurons born per task; None: all plastic from the start.
+        threshold_from_weights: κ in mV per squared weight unit, ≥ 0; None: evaluate with the
+            learned θ, as Diehl & Cook do.
         chunk: images per presentation when not learning (bounds the spike tensor's memory;
             learning presents each training batch whole, as the paper's loop does).
 
@@ -191,11 +210,17 @@ class SpikeCountFeatures(nn.Module):
 
     def __init__(self, input_shape: Sequence[int],
                  params: DiehlCookParameters = DiehlCookParameters(),
-                 neurons_per_task: int | None = None, chunk: int = 256, backend: str = "auto"):
+                 neurons_per_task: int | None = None, chunk: int = 256, backend: str = "auto",
+                 threshold_from_weights: float | None = None):
         super().__init__()
         if neurons_per_task is not None and not 0 < neurons_per_task <= params.n_neurons:
             raise ValueError(f"neurons_per_task must be in 1..n_neurons ({params.n_neurons}), "
                              f"got {neurons_per_task}.")
+        if threshold_from_weights is not None and not 0 <= threshold_from_weights < math.inf:
+            raise ValueError("threshold_from_weights (model.threshold_from_weights) is κ in "
+                             "θ = κ‖w‖², a finite number ≥ 0 (or null for the learned θ), got "
+                             f"{threshold_from_weights}.")
+        self.threshold_from_weights = threshold_from_weights
         self.network = DiehlCook2015(math.prod(input_shape), params, backend=backend)
         self.base_params, self.chunk, self.out_features = params, chunk, params.n_neurons
         self.neurons_per_task = neurons_per_task
@@ -209,7 +234,23 @@ class SpikeCountFeatures(nn.Module):
         if self.training and not self.frozen:
             return self._learn(flat)
         self.network.eval()
-        return torch.cat([self.network(part) for part in flat.split(self.chunk)]).float()
+        with self._evaluation_thresholds():
+            return torch.cat([self.network(part) for part in flat.split(self.chunk)]).float()
+
+    @contextmanager
+    def _evaluation_thresholds(self) -> Iterator[None]:
+        """θ_j = κ‖w_j‖² for the born neurons while the block runs, the learned θ after."""
+        if self.threshold_from_weights is None:
+            yield
+            return
+        theta = self.network.theta
+        learned = theta.clone()
+        from_weights = self.threshold_from_weights * self.network.weight.square().sum(0)
+        theta.copy_(torch.where(learned < self.SILENT / 2, from_weights, learned))
+        try:
+            yield
+        finally:
+            theta.copy_(learned)
 
     def _learn(self, flat: torch.Tensor) -> torch.Tensor:
         """Present and learn; protected neurons' weights and thresholds are put back after."""

@@ -53,5 +53,6 @@ def _features(cfg, input_shape: Sequence[int], n_tasks: int) -> nn.Module:
                 f"model.neurons_per_task={cfg.neurons_per_task} for {n_tasks} tasks needs "
                 f"{cfg.neurons_per_task * n_tasks} neurons, model.n_neurons is {cfg.n_neurons}."
                 " Raise model.n_neurons or lower model.neurons_per_task.")
-        return SpikeCountFeatures(input_shape, params, cfg.neurons_per_task)
+        return SpikeCountFeatures(input_shape, params, cfg.neurons_per_task,
+                                  threshold_from_weights=cfg.threshold_from_weights)
     return KenyonCells(input_shape, cfg.kenyon_cells, cfg.active, cfg.fan_in)
