@@ -1,0 +1,109 @@
+"""Diehl & Cook's network in the continual-learning loop beside BindsNET, measured side by side.
+
+Each of ``--pairs`` pairs runs, one after the other and each with one torch thread
+(``OMP_NUM_THREADS=1``):
+
+* hebbnet: ``train.py experiment=plastic_split_mnist model=diehl_cook`` — class-incremental
+  Split MNIST through the runner, with its evaluation, checkpoints and TensorBoard — for
+  ``--iterations`` batches per task; its figure is the run's ``train_samples_per_s``
+  (``metrics.json``: training samples over training seconds);
+* BindsNET 0.3.4's ``DiehlAndCook2015``, run by ``../shared/peers/bindsnet_dc2015.py --mode
+  speed`` in the peer's own virtual environment (``--peer-python``) with the same neurons,
+  batch, presentation (250 steps of 1 ms) and input rate (63.75 Hz for a white pixel); its
+  figure is its training loop's samples/s.
+
+The order within a pair alternates (A B, B A, …), and the result is the median of the per-pair
+ratios with their min–max: the machine is shared, so seconds from different moments are not
+compared. Records are appended to ``--log``.
+
+    python benchmarks/diehl_cook_vs_bindsnet.py --peer-python $TMPDIR/peer-bindsnet/bin/python
+
+Without the peer's environment it says how to make it and stops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PEERS = ROOT.parent / "shared" / "peers"
+MAX_RATE = 63.75  # Hz for a white pixel: DiehlCookParameters.max_rate, BindsNET's intensity
+
+
+def hebbnet_rate(args, run_dir: Path) -> float:
+    command = [sys.executable, str(ROOT / "train.py"), "experiment=plastic_split_mnist",
+               "model=diehl_cook", f"model.n_neurons={args.neurons}",
+               f"train.batch_size={args.batch}", "train.epochs=null",
+               f"train.iterations={args.iterations}", f"data.root={args.data}", "seed=1",
+               f"hydra.run.dir={run_dir}", "logger.progress=false", *args.set]
+    subprocess.run(command, check=True, env=_one_thread(), cwd=ROOT, stdout=subprocess.DEVNULL)
+    return json.loads((run_dir / "metrics.json").read_text())["train_samples_per_s"]
+
+
+def bindsnet_rate(args) -> float:
+    command = [args.peer_python, str(PEERS / "bindsnet_dc2015.py"), "--mode", "speed",
+               "--n_neurons", str(args.neurons), "--batch_size", str(args.batch),
+               "--n_train", str(args.peer_samples), "--intensity", str(MAX_RATE),
+               "--threads", "1", "--root", args.peer_root]
+    output = subprocess.run(command, check=True, env=_one_thread(), capture_output=True,
+                            text=True).stdout
+    result = next(line for line in output.splitlines() if line.startswith("RESULT "))
+    return json.loads(result.removeprefix("RESULT "))["train_samples_per_s"]
+
+
+def _one_thread() -> dict:
+    return {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "NUMBA_NUM_THREADS": "1"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--peer-python", required=True,
+                        help="python of the virtual environment BindsNET is installed in")
+    parser.add_argument("--peer-root", default=os.path.join(tempfile.gettempdir(), "mnist_root"),
+                        help="MNIST as torchvision reads it offline (see shared/peers/README.md)")
+    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--neurons", type=int, default=400)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--iterations", type=int, default=50, help="hebbnet batches per task")
+    parser.add_argument("--peer-samples", type=int, default=1280, help="BindsNET samples timed")
+    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    parser.add_argument("--set", nargs="*", default=[], help="more hebbnet overrides")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "vs_bindsnet")
+    parser.add_argument("--log", type=Path,
+                        default=ROOT / "benchmarks" / "results" / "diehl_cook_vs_bindsnet.jsonl")
+    args = parser.parse_args()
+    if not Path(args.peer_python).exists() or not Path(args.peer_root).exists():
+        sys.exit(f"No BindsNET environment at {args.peer_python} or no MNIST for it at "
+                 f"{args.peer_root}: make both as {PEERS / 'README.md'} says, then pass "
+                 "--peer-python (and --peer-root).")
+    ratios = []
+    for pair in range(args.pairs):
+        order = ("hebbnet", "bindsnet") if pair % 2 == 0 else ("bindsnet", "hebbnet")
+        rates = {}
+        for system in order:
+            rates[system] = (hebbnet_rate(args, args.out / f"pair{pair}") if system == "hebbnet"
+                             else bindsnet_rate(args))
+        ratios.append(rates["hebbnet"] / rates["bindsnet"])
+        record = {"command": "diehl_cook_vs_bindsnet", "pair": pair, "order": order,
+                  "neurons": args.neurons, "batch": args.batch, "overrides": args.set,
+                  "hebbnet_samples_per_s": round(rates["hebbnet"], 1),
+                  "bindsnet_samples_per_s": round(rates["bindsnet"], 1),
+                  "ratio": round(ratios[-1], 2), "machine": platform.node(), "threads": 1}
+        print(json.dumps(record), flush=True)
+        with args.log.open("a") as log:
+            log.write(json.dumps(record) + "\n")
+    print(f"hebbnet in the loop ÷ BindsNET: median {statistics.median(ratios):.1f}× "
+          f"[{min(ratios):.1f}–{max(ratios):.1f}] over {len(ratios)} pairs")
+
+
+if __name__ == "__main__":
+    main()
