@@ -188,7 +188,7 @@ class SpikeCountFeatures(nn.Module):
     threshold picks argmax_j (τ_m r_max w_j·x − θ_j), and θ_j ∝ ‖w_j‖² makes that a nearest
     prototype in Euclidean distance (exactly so at κ = τ_m r_max/2, 3.2 mV at the defaults).
     Within a block of neurons that learned together the learned θ already follows ‖w_j‖²
-    (r ≥ 0.96, measured in benchmarks/RESULTS.md), but its scale grows with the spikes a block
+    (r ≥ 0.98, measured in benchmarks/RESULTS.md), but its scale grows with the spikes a block
     fired, so across blocks it records *when* a neuron learned: a block trained while
     protected neurons fired and inhibited fires less, keeps a lower θ, and at test takes older
     classes' images. Tying θ to the weights makes the test-time competition independent of the
