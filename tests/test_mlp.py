@@ -71,6 +71,7 @@ def test_a_binary_sparse_code_sums_fan_in_inputs_per_unit_and_travels_with_the_m
     dense = torch.zeros(300, 64).scatter_(1, code.inputs, 1.0)
     torch.testing.assert_close(code.drive(x), x @ dense.T)
     assert code(x).sum(1).eq(15).all()
+    assert code(x).is_contiguous()  # row-major codes, whatever layout the sparse product has
     clone = SparseCode(64, 300, 15, fan_in=6)
     clone.load_state_dict(code.state_dict())
     assert torch.equal(clone(x), code(x))
