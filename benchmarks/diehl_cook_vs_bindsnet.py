@@ -38,14 +38,17 @@ PEERS = ROOT.parent / "shared" / "peers"
 MAX_RATE = 63.75  # Hz for a white pixel: DiehlCookParameters.max_rate, BindsNET's intensity
 
 
-def hebbnet_rate(args, run_dir: Path) -> float:
-    command = [sys.executable, str(ROOT / "train.py"), "experiment=plastic_split_mnist",
-               "model=diehl_cook", f"model.n_neurons={args.neurons}",
-               f"train.batch_size={args.batch}", "train.epochs=null",
-               f"train.iterations={args.iterations}", f"data.root={args.data}", "seed=1",
-               f"hydra.run.dir={run_dir}", "logger.progress=false", *args.set]
-    subprocess.run(command, check=True, env=_one_thread(), cwd=ROOT, stdout=subprocess.DEVNULL)
-    return json.loads((run_dir / "metrics.json").read_text())["train_samples_per_s"]
+def hebbnet_rate(args) -> float:
+    """One run in a directory of its own (a run directory takes one run), read and removed."""
+    with tempfile.TemporaryDirectory(prefix="vs_bindsnet_") as run_dir:
+        command = [sys.executable, str(ROOT / "train.py"), "experiment=plastic_split_mnist",
+                   "model=diehl_cook", f"model.n_neurons={args.neurons}",
+                   f"train.batch_size={args.batch}", "train.epochs=null",
+                   f"train.iterations={args.iterations}", f"data.root={args.data}", "seed=1",
+                   f"hydra.run.dir={run_dir}", "logger.progress=false", *args.set]
+        subprocess.run(command, check=True, env=_one_thread(), cwd=ROOT,
+                       stdout=subprocess.DEVNULL)
+        return json.loads((Path(run_dir) / "metrics.json").read_text())["train_samples_per_s"]
 
 
 def bindsnet_rate(args) -> float:
@@ -77,7 +80,6 @@ def main() -> None:
     parser.add_argument("--peer-samples", type=int, default=1280, help="BindsNET samples timed")
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
     parser.add_argument("--set", nargs="*", default=[], help="more hebbnet overrides")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "vs_bindsnet")
     parser.add_argument("--log", type=Path,
                         default=ROOT / "benchmarks" / "results" / "diehl_cook_vs_bindsnet.jsonl")
     args = parser.parse_args()
@@ -88,10 +90,8 @@ def main() -> None:
     ratios = []
     for pair in range(args.pairs):
         order = ("hebbnet", "bindsnet") if pair % 2 == 0 else ("bindsnet", "hebbnet")
-        rates = {}
-        for system in order:
-            rates[system] = (hebbnet_rate(args, args.out / f"pair{pair}") if system == "hebbnet"
-                             else bindsnet_rate(args))
+        measure = {"hebbnet": hebbnet_rate, "bindsnet": bindsnet_rate}
+        rates = {system: measure[system](args) for system in order}
         ratios.append(rates["hebbnet"] / rates["bindsnet"])
         record = {"command": "diehl_cook_vs_bindsnet", "pair": pair, "order": order,
                   "neurons": args.neurons, "batch": args.batch, "overrides": args.set,

@@ -246,11 +246,15 @@ class SpikeCountFeatures(nn.Module):
         theta = self.network.theta
         learned = theta.clone()
         from_weights = self.threshold_from_weights * self.network.weight.square().sum(0)
-        theta.copy_(torch.where(learned < self.SILENT / 2, from_weights, learned))
+        theta.copy_(torch.where(self._unborn(learned), learned, from_weights))
         try:
             yield
         finally:
             theta.copy_(learned)
+
+    def _unborn(self, theta: torch.Tensor) -> torch.Tensor:
+        """Which of these thresholds are a not-yet-born neuron's (θ decays, slowly, from SILENT)."""
+        return theta > self.SILENT / 2
 
     def _learn(self, flat: torch.Tensor) -> torch.Tensor:
         """Present and learn; protected neurons' weights and thresholds are put back after."""
@@ -274,7 +278,7 @@ class SpikeCountFeatures(nn.Module):
                     f"but the network has {self.out_features}: model.n_neurons must be at least "
                     "model.neurons_per_task × the number of tasks.")
             born = slice(start, start + self.neurons_per_task)
-            if self.network.theta[born].min() > self.SILENT / 2:  # θ decays, slowly
+            if self._unborn(self.network.theta[born]).all():
                 self.network.theta[born] = 0.0
             self.protected[:start] = True
 
