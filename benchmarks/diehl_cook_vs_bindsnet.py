@@ -26,19 +26,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from side_by_side import PEERS, alternate, one_thread_env, ratios, require_peer, summary
+
 ROOT = Path(__file__).resolve().parents[1]
-PEERS = ROOT.parent / "shared" / "peers"
 MAX_RATE = 63.75  # Hz for a white pixel: DiehlCookParameters.max_rate, BindsNET's intensity
 
 
-def hebbnet_rate(args) -> float:
+def hebbnet_rate(args) -> dict:
     """One run in a directory of its own (a run directory takes one run), read and removed."""
     with tempfile.TemporaryDirectory(prefix="vs_bindsnet_") as run_dir:
         command = [sys.executable, str(ROOT / "train.py"), "experiment=plastic_split_mnist",
@@ -46,25 +45,22 @@ def hebbnet_rate(args) -> float:
                    f"train.batch_size={args.batch}", "train.epochs=null",
                    f"train.iterations={args.iterations}", f"data.root={args.data}", "seed=1",
                    f"hydra.run.dir={run_dir}", "logger.progress=false", *args.set]
-        subprocess.run(command, check=True, env=_one_thread(), cwd=ROOT,
+        subprocess.run(command, check=True, env=one_thread_env(), cwd=ROOT,
                        stdout=subprocess.DEVNULL)
-        return json.loads((Path(run_dir) / "metrics.json").read_text())["train_samples_per_s"]
+        metrics = json.loads((Path(run_dir) / "metrics.json").read_text())
+        return {"samples_per_s": round(metrics["train_samples_per_s"], 1)}
 
 
-def bindsnet_rate(args) -> float:
+def bindsnet_rate(args) -> dict:
     command = [args.peer_python, str(PEERS / "bindsnet_dc2015.py"), "--mode", "speed",
                "--n_neurons", str(args.neurons), "--batch_size", str(args.batch),
                "--n_train", str(args.peer_samples), "--intensity", str(MAX_RATE),
                "--threads", "1", "--root", args.peer_root]
-    output = subprocess.run(command, check=True, env=_one_thread(), capture_output=True,
+    output = subprocess.run(command, check=True, env=one_thread_env(), capture_output=True,
                             text=True).stdout
     result = next(line for line in output.splitlines() if line.startswith("RESULT "))
-    return json.loads(result.removeprefix("RESULT "))["train_samples_per_s"]
-
-
-def _one_thread() -> dict:
-    return {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-            "NUMBA_NUM_THREADS": "1"}
+    return {"samples_per_s": round(json.loads(result.removeprefix("RESULT "))
+                                   ["train_samples_per_s"], 1)}
 
 
 def main() -> None:
@@ -83,26 +79,13 @@ def main() -> None:
     parser.add_argument("--log", type=Path,
                         default=ROOT / "benchmarks" / "results" / "diehl_cook_vs_bindsnet.jsonl")
     args = parser.parse_args()
-    if not Path(args.peer_python).exists() or not Path(args.peer_root).exists():
-        sys.exit(f"No BindsNET environment at {args.peer_python} or no MNIST for it at "
-                 f"{args.peer_root}: make both as {PEERS / 'README.md'} says, then pass "
-                 "--peer-python (and --peer-root).")
-    ratios = []
-    for pair in range(args.pairs):
-        order = ("hebbnet", "bindsnet") if pair % 2 == 0 else ("bindsnet", "hebbnet")
-        measure = {"hebbnet": hebbnet_rate, "bindsnet": bindsnet_rate}
-        rates = {system: measure[system](args) for system in order}
-        ratios.append(rates["hebbnet"] / rates["bindsnet"])
-        record = {"command": "diehl_cook_vs_bindsnet", "pair": pair, "order": order,
-                  "neurons": args.neurons, "batch": args.batch, "overrides": args.set,
-                  "hebbnet_samples_per_s": round(rates["hebbnet"], 1),
-                  "bindsnet_samples_per_s": round(rates["bindsnet"], 1),
-                  "ratio": round(ratios[-1], 2), "machine": platform.node(), "threads": 1}
-        print(json.dumps(record), flush=True)
-        with args.log.open("a") as log:
-            log.write(json.dumps(record) + "\n")
-    print(f"hebbnet in the loop ÷ BindsNET: median {statistics.median(ratios):.1f}× "
-          f"[{min(ratios):.1f}–{max(ratios):.1f}] over {len(ratios)} pairs")
+    require_peer(args.peer_python, args.peer_root, "BindsNET")
+    runs = alternate(
+        args.pairs, {"hebbnet": lambda: hebbnet_rate(args), "bindsnet": lambda: bindsnet_rate(args)},
+        args.log, {"command": "diehl_cook_vs_bindsnet", "neurons": args.neurons,
+                   "batch": args.batch, "overrides": args.set})
+    print("hebbnet in the loop ÷ BindsNET, training samples/s: "
+          f"{summary(ratios(runs, 'hebbnet', 'bindsnet', 'samples_per_s'))}")
 
 
 if __name__ == "__main__":

@@ -1,63 +1,97 @@
-"""hebbnet's side of the Avalanche timing comparison (issue 3), printed beside Avalanche's figures.
+"""hebbnet against Avalanche 0.6.0 on Split MNIST, measured side by side in one session.
 
-The setting Avalanche was timed in: SplitMNIST, class-incremental, 784-400-400 MLP, Adam lr
-1e-3, batch 128, one epoch per task; naive, EWC (λ = 5000) and replay with 200 stored samples.
-Each hebbnet run is ``python train.py ...`` timed from launch to exit, through the
-``split_mnist_1epoch`` suite of ``continual_strategies.py``; records go to
-``results/speed_vs_avalanche_<variant>.jsonl``. Run it on an otherwise idle machine.
+The setting (issue 3): class-incremental Split MNIST, MLP 784-400-400-10, Adam lr 1e-3, batch
+128, one epoch per task; naive, EWC (λ = 5000) and replay of 200 stored samples. For each
+strategy, ``--pairs`` pairs run alternately (A B, then B A), each process with one torch
+thread (``OMP_NUM_THREADS=1``):
 
-    python benchmarks/speed_vs_avalanche.py --seeds 1 2 3                 # TensorBoard on (default)
-    python benchmarks/speed_vs_avalanche.py --seeds 1 2 3 --no-tensorboard
+* hebbnet: ``python train.py experiment=vdv2022_split_mnist ...`` in a temporary run
+  directory, TensorBoard on unless ``--no-tensorboard``;
+* Avalanche: ``../shared/peers/avalanche_splitmnist.py`` in the peer's own virtual
+  environment (``--peer-python``), which evaluates once, after the last task, on the whole
+  test stream (hebbnet evaluates every task after every task, and once before training).
+
+Each side's whole process is timed from outside (launch to exit, imports included); each also
+reports its training seconds. The result per strategy is the median of the per-pair ratios
+(Avalanche ÷ hebbnet: how many times faster hebbnet is) with their min–max. Records are
+appended to ``--log``. Without the peer's environment it says how to make it and stops.
+
+    python benchmarks/speed_vs_avalanche.py --peer-python $TMPDIR/peer-avalanche/bin/python
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
-from continual_strategies import ROOT, read_log, sweep
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
 
-LOG = ROOT / "benchmarks" / "results" / "speed_vs_avalanche.jsonl"
+from side_by_side import PEERS, alternate, one_thread_env, ratios, require_peer, summary
 
-# Measured on this machine with avalanche-lib 0.6.0, median of 3 seeds, whole process (issue 3).
-AVALANCHE = {"naive": (12.6, 19.9), "ewc": (16.9, 19.9), "er": (13.3, 81.8)}
-PLAIN_PYTORCH_EPOCH_S = 5.7  # one epoch over all of MNIST, start-up included (issue 3)
+ROOT = Path(__file__).resolve().parents[1]
+HEBBNET = {"naive": ["strategy=naive"],
+           "ewc": ["strategy=ewc", "strategy.ewc_lambda=5000"],
+           "replay": ["strategy=er", "strategy.buffer_size=200"]}
 
 
-def table(records: list[dict]) -> str:
-    lines = [
-        "| strategy | Avalanche wall s | hebbnet wall s (median) | speed-up | Avalanche ACC % "
-        "| hebbnet ACC % (mean ± std) | hebbnet train samples/s | seeds |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for strategy, (their_wall, their_acc) in AVALANCHE.items():
-        runs = [r for r in records if r["suite"] == "split_mnist_1epoch" and r["strategy"] == strategy]
-        if not runs:
-            continue
-        wall = statistics.median(r["wall_seconds"] for r in runs)
-        accs = [100 * r["acc"] for r in runs]
-        spread = statistics.stdev(accs) if len(accs) > 1 else 0.0
-        rate = statistics.median(r["train_samples_per_s"] for r in runs)
-        seeds = ",".join(str(r["seed"]) for r in sorted(runs, key=lambda r: r["seed"]))
-        lines.append(f"| {strategy} | {their_wall} | {wall:.1f} | {their_wall / wall:.1f}× "
-                     f"| {their_acc} | {statistics.mean(accs):.2f} ± {spread:.2f} | {rate:.0f} "
-                     f"| {seeds} |")
-    return "\n".join(lines)
+def timed(command: list[str], **kwargs) -> tuple[float, str]:
+    start = time.perf_counter()
+    finished = subprocess.run(command, check=True, env=one_thread_env(), capture_output=True,
+                              text=True, **kwargs)
+    return time.perf_counter() - start, finished.stdout
+
+
+def hebbnet_run(strategy: str, seed: int, args) -> dict:
+    with tempfile.TemporaryDirectory(prefix="vs_avalanche_") as run_dir:
+        command = [sys.executable, str(ROOT / "train.py"), "experiment=vdv2022_split_mnist",
+                   "scenario=class", *HEBBNET[strategy], "train.iterations=null",
+                   "train.epochs=1", f"seed={seed}", f"data.root={args.data}",
+                   f"hydra.run.dir={run_dir}", "logger.progress=false",
+                   *(["logger=none"] if args.no_tensorboard else [])]
+        wall, _ = timed(command, cwd=ROOT)
+        metrics = json.loads((Path(run_dir) / "metrics.json").read_text())
+    return {"wall_s": round(wall, 2), "train_s": round(metrics["train_seconds"], 2),
+            "acc": round(100 * metrics["acc"], 2)}
+
+
+def avalanche_run(strategy: str, seed: int, args) -> dict:
+    command = [args.peer_python, str(PEERS / "avalanche_splitmnist.py"), "--strategy", strategy,
+               "--seed", str(seed), "--epochs", "1", "--threads", "1", "--root", args.peer_root]
+    wall, output = timed(command)
+    result = json.loads(next(line for line in output.splitlines()
+                             if line.startswith("RESULT ")).removeprefix("RESULT "))
+    return {"wall_s": round(wall, 2), "train_s": round(result["train_s"], 2),
+            "acc": round(result["final_stream_acc"], 2)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--data-root", default="../shared/data")
-    parser.add_argument("--no-tensorboard", action="store_true", help="logger=none")
+    parser.add_argument("--peer-python", required=True,
+                        help="python of the virtual environment Avalanche is installed in")
+    parser.add_argument("--peer-root", default=os.path.join(tempfile.gettempdir(), "mnist_root"),
+                        help="MNIST as torchvision reads it offline (see shared/peers/README.md)")
+    parser.add_argument("--strategies", nargs="+", default=list(HEBBNET), choices=list(HEBBNET))
+    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-tensorboard", action="store_true", help="hebbnet with logger=none")
+    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    parser.add_argument("--log", type=Path,
+                        default=ROOT / "benchmarks" / "results" / "speed_vs_avalanche.jsonl")
     args = parser.parse_args()
-    variant = "no_tensorboard" if args.no_tensorboard else "tensorboard"
-    log = LOG.with_name(f"speed_vs_avalanche_{variant}.jsonl")
-    sweep("split_mnist_1epoch", args.seeds, args.data_root, log,
-          out=ROOT / "benchmarks" / "out" / "speed_vs_avalanche" / variant,
-          extra=("logger=none",) if args.no_tensorboard else ())
-    print(table(read_log(log)))
-    print(f"(a plain PyTorch loop over all of MNIST for one epoch: {PLAIN_PYTORCH_EPOCH_S} s)")
-
+    require_peer(args.peer_python, args.peer_root, "Avalanche")
+    for strategy in args.strategies:
+        figures = {"hebbnet": lambda: hebbnet_run(strategy, args.seed, args),
+                   "avalanche": lambda: avalanche_run(strategy, args.seed, args)}
+        about = {"command": "speed_vs_avalanche", "strategy": strategy, "seed": args.seed,
+                 "tensorboard": not args.no_tensorboard}
+        runs = alternate(args.pairs, figures, args.log, about)
+        for figure, what in (("wall_s", "whole process"), ("train_s", "training")):
+            print(f"{strategy}, {what}: hebbnet faster than Avalanche "
+                  f"{summary(ratios(runs, 'avalanche', 'hebbnet', figure))}")
 
 if __name__ == "__main__":
     main()

@@ -7,7 +7,24 @@ import torch
 
 from hebbnet.homeostasis import IntrinsicPlasticity, SynapticScaling
 from hebbnet.layers import HebbianConv2d, HebbianLinear, Triangle
-from hebbnet.rules import BCM, SoftHebb, hebb_update, oja_update
+from hebbnet.rules import (
+    BCM,
+    Competitive,
+    Hebb,
+    Oja,
+    STDP,
+    SoftHebb,
+    anti_hebbian_credit,
+    bcm_threshold,
+    bcm_update,
+    hebb_update,
+    implicit_step,
+    instar_update,
+    k_winners,
+    norm_adaptive_rate,
+    oja_update,
+    softhebb_update,
+)
 
 
 def data(n=64, d=10, seed=0):
@@ -131,6 +148,26 @@ def test_conv_update_equals_the_rule_on_unfolded_patches():
     torch.testing.assert_close(conv.weight.reshape(3, 18), dense.weight)
 
 
+@pytest.mark.parametrize("output", ["response", "drive"])
+def test_learning_conv_outputs_and_backpropagates_as_the_frozen_convolution(output):
+    """While learning, the drive comes from the patches the rule needs (one product); output
+    and input gradient equal those of the plain convolution ("grad" mode: the weights stay put
+    until an optimizer steps; in "local" mode backward sees the moved weights, as documented)."""
+    torch.manual_seed(0)
+    conv = HebbianConv2d(2, 3, kernel_size=3, stride=2, padding=1, rule="softhebb",
+                         update="grad", output=output, bias=True)
+    frozen = copy.deepcopy(conv).eval()
+    x = torch.rand(2, 2, 7, 7, requires_grad=True)
+    x_frozen = x.detach().clone().requires_grad_(True)
+    y, y_frozen = conv(x), frozen(x_frozen)
+    assert y.shape == y_frozen.shape == (2, 3, 4, 4)
+    torch.testing.assert_close(y, y_frozen)
+    y.square().sum().backward()
+    y_frozen.square().sum().backward()
+    torch.testing.assert_close(x.grad, x_frozen.grad)
+    assert conv.weight.grad is not None and frozen.weight.grad is None
+
+
 def test_reflect_padded_conv_learns_from_reflected_patches_and_can_output_its_drive():
     torch.manual_seed(0)
     conv = HebbianConv2d(1, 4, kernel_size=3, padding=1, padding_mode="reflect",
@@ -213,3 +250,65 @@ def test_torch_compile_matches_eager():
     compiled = torch.compile(layer)
     x = data()
     torch.testing.assert_close(compiled(x), layer(x))
+
+
+def _references():
+    """(rule, ΔW reference, restoring L) per rule in outer-product form, from the pure
+    functions that state each rule's equation."""
+    def softhebb_rate(w):
+        return norm_adaptive_rate(w, 0.5)
+
+    return {
+        "hebb": (lambda: Hebb(), lambda x, y, u, w, r: hebb_update(x, y, w), lambda *a: None),
+        "hebb_decay": (lambda: Hebb(0.3), lambda x, y, u, w, r: hebb_update(x, y, w, 0.3),
+                       lambda x, y, u, w, r: torch.full((len(w),), 0.3)),
+        "oja": (lambda: Oja(), lambda x, y, u, w, r: oja_update(x, y, w),
+                lambda x, y, u, w, r: (y * y).mean(0)),
+        "bcm": (lambda: BCM(4, tau=3.0),
+                lambda x, y, u, w, r: bcm_update(x, y, r.theta),
+                lambda x, y, u, w, r: r.theta.clamp_min(0) * (x * x).sum(1).mean()),
+        "competitive": (lambda: Competitive(2),
+                        lambda x, y, u, w, r: instar_update(x, k_winners(u, 2), w),
+                        lambda *a: None),
+        "k_means": (lambda: Competitive(1, nearest=True, winner_mean=True),
+                    lambda x, y, u, w, r: instar_update(
+                        x, k_winners(u - 0.5 * (w * w).sum(1), 1), w, winner_mean=True),
+                    lambda *a: None),
+        "stdp": (lambda: STDP(18, 4, a_plus=0.5, a_minus=0.3),
+                 lambda x, y, u, w, r: r.pair_update(x, y, w), lambda *a: None),
+        "softhebb": (lambda: SoftHebb(0.5, anti_hebbian=True, adaptive_rate=0.5),
+                     lambda x, y, u, w, r: softhebb_update(x, anti_hebbian_credit(y), u, w)
+                     * softhebb_rate(w),
+                     lambda x, y, u, w, r: (anti_hebbian_credit(y) * u).mean(0).clamp_min(0)
+                     * softhebb_rate(w)[:, 0]),
+    }
+
+
+@pytest.mark.parametrize("name", list(_references()))
+@pytest.mark.parametrize("update", ["local", "grad"])
+@pytest.mark.parametrize("conv", [False, True])
+def test_in_place_outer_update_equals_the_rules_equation(name, update, conv):
+    """The fused path (one addmm_, one scaling) gives the weights of
+    W + lr·(I + lr·L)⁻¹ΔW (local) or the gradient −ΔW (grad), ΔW from the rule's equation."""
+    make_rule, reference, restoring = _references()[name]
+    torch.manual_seed(0)
+    layer = (HebbianConv2d(2, 4, kernel_size=3, rule=make_rule(), lr=0.05, update=update) if conv
+             else HebbianLinear(18, 4, rule=make_rule(), lr=0.05, update=update))
+    rule_state = make_rule()  # the reference's own copy of the rule's state (BCM's θ)
+    for seed in range(3):
+        x = torch.rand(3, 2, 4, 4) if conv else data(n=8, d=18, seed=seed).abs()
+        pre = (torch.nn.functional.unfold(x, 3).transpose(1, 2).reshape(-1, 18) if conv else x)
+        w = layer.weight.detach().reshape(4, 18).clone()
+        u = pre @ w.T
+        y = rule_state.respond(u)
+        if name == "bcm":
+            rule_state.theta.copy_(bcm_threshold(rule_state.theta, y, rule_state.tau))
+        delta = reference(pre, y, u, w, rule_state)
+        layer.weight.grad = None
+        layer(x)
+        if update == "grad":
+            torch.testing.assert_close(layer.weight.grad.reshape(4, 18), -delta)
+            layer.weight.data.sub_(0.05 * layer.weight.grad)  # SGD's step, to move on
+        else:
+            expected = w + 0.05 * implicit_step(delta, restoring(pre, y, u, w, rule_state), 0.05)
+            torch.testing.assert_close(layer.weight.reshape(4, 18), expected)

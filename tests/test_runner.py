@@ -157,6 +157,40 @@ def test_cuda_request_without_cuda_is_an_error(tmp_path):
         run_experiment(quick_config(device="cuda"), tmp_path)
 
 
+@pytest.fixture
+def torch_threads():
+    """Give the test torch's thread count back afterwards."""
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.usefixtures("torch_threads")
+def test_threads_come_from_the_config_then_the_environment_then_the_affinity(tmp_path,
+                                                                             monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    run_experiment(quick_config(threads=1), tmp_path / "set")
+    assert torch.get_num_threads() == 1
+    run_experiment(quick_config(), tmp_path / "environment")
+    assert torch.get_num_threads() == 2
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0}, raising=False)
+    run_experiment(quick_config(), tmp_path / "affinity")
+    assert torch.get_num_threads() == 1
+
+
+@pytest.mark.usefixtures("torch_threads")
+@pytest.mark.parametrize("threads, variable, message", [
+    (0, None, "threads=0: give a positive number"),
+    (None, "two", "OMP_NUM_THREADS='two' is not a number"),
+])
+def test_bad_thread_counts_are_named(tmp_path, monkeypatch, threads, variable, message):
+    if variable is not None:
+        monkeypatch.setenv("OMP_NUM_THREADS", variable)
+    with pytest.raises(ValueError, match=message):
+        run_experiment(quick_config(threads=threads), tmp_path)
+
+
 def test_nothing_is_prepared_after_the_final_task(tmp_path, monkeypatch):
     """after_experience (EWC's Fisher, SI's Ω, anchors) runs after every task but the last,
     whose result no later task could use."""

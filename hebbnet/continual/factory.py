@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from dataclasses import fields
 
 import torch
@@ -76,6 +78,33 @@ def build_logger(cfg: LoggerConfig, run_dir, purge_step: int | None) -> NullLogg
     if cfg.name == "none":
         return NullLogger()
     return TensorBoardLogger(run_dir / "tensorboard", cfg.histograms, purge_step)
+
+
+def set_threads(threads: int | None) -> int:
+    """Give torch ``threads`` intra-op threads and return the number. None: ``OMP_NUM_THREADS``
+    when the environment sets it, else the cores this process may use (its CPU affinity, which
+    a container or ``taskset`` narrows; torch's own default counts the machine's cores, and
+    more threads than free cores slow a small model's step several times over)."""
+    if threads is None:
+        threads = _default_threads()
+    if threads < 1:
+        raise ValueError(f"threads={threads}: give a positive number of CPU threads, or null "
+                         "for the cores this process may use.")
+    torch.set_num_threads(threads)
+    return threads
+
+
+def _default_threads() -> int:
+    variable = os.environ.get("OMP_NUM_THREADS")
+    if variable:
+        try:
+            return int(variable)
+        except ValueError:
+            raise ValueError(f"OMP_NUM_THREADS={variable!r} is not a number of threads; set it "
+                             "to one (e.g. 1), or unset it and set threads=N.") from None
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def resolve_device(name: str) -> torch.device:

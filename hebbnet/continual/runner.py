@@ -35,6 +35,7 @@ from hebbnet.continual.factory import (
     build_model,
     build_strategy,
     resolve_device,
+    set_threads,
 )
 from hebbnet.continual.benchmark import Benchmark, Experience
 from hebbnet.continual.run_directory import RunDirectoryError, exclusive, make_run_directory
@@ -47,7 +48,7 @@ log = logging.getLogger(__name__)
 
 METRICS_NAME = "metrics.json"
 # Config entries a resumed run may change: where data sits, where it runs, how it logs.
-RESUMABLE_CHANGES = ("resume", "device", "data", "logger")
+RESUMABLE_CHANGES = ("resume", "device", "threads", "data", "logger")
 
 
 class NonFiniteStateError(FloatingPointError):
@@ -131,6 +132,7 @@ def _seeds(seed: int) -> tuple[int, int]:
 
 
 def _build_parts(cfg: Config) -> _Parts:
+    log.info("%d CPU threads", set_threads(cfg.threads))
     device = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)  # model initialisation
     benchmark = run_benchmark(cfg)

@@ -50,7 +50,7 @@ from torch import nn
 
 from hebbnet.homeostasis import Homeostasis
 from hebbnet.plasticity.consolidation import TagAndCapture
-from hebbnet.rules import PlasticityRule, implicit_step, make_rule
+from hebbnet.rules import OuterUpdate, implicit_step, make_rule
 
 UPDATE_MODES = ("local", "grad")
 CHECK_EVERY = 64  # plastic updates between two checks of the weights
@@ -104,9 +104,11 @@ class PlasticLayer(nn.Module):
         """One plastic step from flattened activity: pre (N, n_in), post and u (N, n_out)."""
         if self.consolidation is not None and not self.consolidation.bound:
             self.consolidation.bind(self.weight)
-        rows = self.weight.reshape(self.weight.shape[0], -1)
-        delta = self.rule.update(pre, post, u, rows)
-        if delta is not None:
+        rows = self.weight.data.view(self.weight.shape[0], -1)
+        outer = self.rule.outer_update(pre, post, u, rows)
+        if outer is not None:
+            self.apply_outer(outer, rows)
+        elif (delta := self.rule.update(pre, post, u, rows)) is not None:
             if self.update == "local":
                 delta = implicit_step(delta, self.rule.restoring(pre, post, u, rows), self.lr)
             self.apply_update(delta.reshape(self.weight.shape))
@@ -141,8 +143,7 @@ class PlasticLayer(nn.Module):
             return
         state = "NaN or infinite" if not torch.isfinite(largest) else f"as large as {largest:.3g}"
         wider = "" if self.weight.element_size() >= 4 else ", or use float32"
-        stabilising = type(self.rule).restoring is not PlasticityRule.restoring
-        switch = "" if stabilising else "use a stabilising rule (oja, bcm, softhebb), "
+        switch = "" if self.rule.stabilising else "use a stabilising rule (oja, bcm, softhebb), "
         raise PlasticityDivergedError(
             f"{type(self).__name__}({self.extra_repr()}) with rule {self.rule!r}: the weights "
             f"became {state} ({self.weight.dtype}) within {self.updates} plastic updates. "
@@ -150,13 +151,46 @@ class PlasticLayer(nn.Module):
             f"scale the input down{wider}."
         )
 
+    def apply_outer(self, outer: OuterUpdate, rows: torch.Tensor) -> None:
+        r"""Apply ΔW = ⟨p xᵀ⟩ − diag(c)W in place, ``rows`` being W viewed as (n_out, n_in).
+
+        ``"local"``, with the restoring term L implicit and r = lr/(1 + lr·L):
+        :math:`W \leftarrow \operatorname{diag}(1 - r c)\,W + \langle (r p)\, x^\top\rangle`,
+        the same weights as :func:`implicit_step` gives, in one ``addmm_`` and (only when there
+        is a decay) one scaling pass. ``"grad"``: ``grad ← grad − ⟨p xᵀ⟩ + diag(c)W`` in one
+        ``addmm_`` and one ``addcmul_``. Neither builds a temporary the size of W.
+        """
+        alpha = 1 / outer.samples
+        if self.update == "grad":
+            if self.weight.grad is None:
+                self.weight.grad = torch.zeros_like(self.weight)
+            grad = self.weight.grad.view(rows.shape)
+            grad.addmm_(outer.post.T, outer.pre, alpha=-alpha)
+            if outer.decay is not None:
+                grad.addcmul_(rows, outer.decay[:, None])
+            return
+        post, rate = outer.post, self.lr
+        if outer.restoring is not None:  # per-unit factors in float32: 1 − r·c must not round
+            rate = self.lr / (1 + self.lr * outer.restoring.float())
+            post = (post * rate).to(rows.dtype)
+        else:
+            alpha *= self.lr
+        if outer.decay is not None:
+            rows.mul_((1 - rate * outer.decay.float())[:, None])
+        rows.addmm_(post.T, outer.pre, alpha=alpha)
+        self.bound_weights()
+
     def apply_update(self, delta: torch.Tensor) -> None:
         if self.update == "local":
             self.weight.data.add_(delta, alpha=self.lr)
+            self.bound_weights()
         elif self.weight.grad is None:
             self.weight.grad = -delta
         else:
             self.weight.grad.sub_(delta)
+
+    def bound_weights(self) -> None:
+        """Hook after each local update (a spiking layer clips to [0, w_max]); none here."""
 
     def check_input(self, x: torch.Tensor, expected: str, ok: bool) -> None:
         name = type(self).__name__
@@ -232,15 +266,20 @@ class HebbianConv2d(PlasticLayer):
         self.check_input(x, f"(batch, {self.in_channels}, height, width)",
                          x.ndim == 4 and x.shape[1] == self.in_channels)
         x = F.pad(x, (self.padding,) * 4, mode=PADDING_MODES[self.padding_mode])
-        u = F.conv2d(x, self.weight, self.bias, self.stride)
-        batch, channels, height, width = u.shape
-        u_flat = u.permute(0, 2, 3, 1).reshape(-1, channels)
-        y_flat = self.respond(u_flat)
-        if self.learning:
-            patches = F.unfold(x.detach(), self.kernel_size, stride=self.stride)
+        height, width = ((size - self.kernel_size) // self.stride + 1 for size in x.shape[2:])
+        if self.learning:  # the rule needs the patches anyway: one product of them gives u
+            patches = F.unfold(x, self.kernel_size, stride=self.stride)
             pre = patches.transpose(1, 2).reshape(-1, patches.shape[1])
-            self.learn(pre, y_flat.detach(), u_flat.detach())
-        return self.emit(u, y_flat.reshape(batch, height, width, channels).permute(0, 3, 1, 2))
+            u_flat = F.linear(pre, self.weight.view(self.out_channels, -1), self.bias)
+            y_flat = self.respond(u_flat)
+            self.learn(pre.detach(), y_flat.detach(), u_flat.detach())
+        else:
+            u = F.conv2d(x, self.weight, self.bias, self.stride)
+            u_flat = u.permute(0, 2, 3, 1).reshape(-1, self.out_channels)
+            y_flat = self.respond(u_flat)
+        channels_last = (len(x), height, width, self.out_channels)
+        return self.emit(u_flat.reshape(channels_last).permute(0, 3, 1, 2),
+                         y_flat.reshape(channels_last).permute(0, 3, 1, 2))
 
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "

@@ -68,9 +68,8 @@ class SpikingLinear(PlasticLayer):
             self.learn(spikes.detach(), out, u.detach())
         return out
 
-    def apply_update(self, delta: torch.Tensor) -> None:
-        super().apply_update(delta)
-        if self.update == "local" and self.w_max is not None:
+    def bound_weights(self) -> None:
+        if self.w_max is not None:
             self.weight.data.clamp_(0, self.w_max)
 
     def extra_repr(self) -> str:

@@ -167,7 +167,7 @@ class DiehlCook2015(nn.Module):
 
 
 class SpikeCountFeatures(nn.Module):
-    """A Diehl & Cook network as a plastic network's features: each image's spike counts per
+    r"""A Diehl & Cook network as a plastic network's features: each image's spike counts per
     excitatory neuron. The network learns by STDP whenever it runs in training mode; its
     random numbers (initial weights, Poisson input, lottery) come from torch's global
     generator, which a run's checkpoint saves, so a resumed run draws the same spikes.

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import inspect
 
-from hebbnet.rules.base import FunctionRule, PlasticityRule, batch_outer, implicit_step
+from hebbnet.rules.base import (
+    FunctionRule,
+    OuterUpdate,
+    PlasticityRule,
+    batch_outer,
+    implicit_step,
+)
 from hebbnet.rules.bcm import BCM, bcm_threshold, bcm_update
 from hebbnet.rules.calcium import CalciumRule
 from hebbnet.rules.competitive import (
@@ -73,7 +79,7 @@ def make_rule(rule, n_in: int, n_out: int, **kwargs) -> PlasticityRule:
 
 __all__ = [
     "BCM", "RULES", "STDP", "CalciumRule", "Competitive", "FunctionRule", "Hebb",
-    "KrotovHopfield", "Oja", "PlasticityRule", "RewardModulatedHebb", "RewardModulatedSTDP",
+    "KrotovHopfield", "Oja", "OuterUpdate", "PlasticityRule", "RewardModulatedHebb", "RewardModulatedSTDP",
     "Sanger", "SoftHebb", "TripletSTDP", "anti_hebbian_credit", "batch_outer", "bcm_threshold",
     "bcm_update", "eligibility_trace", "hebb_update", "implicit_step", "instar_update",
     "k_winners", "krotov_hopfield_update", "make_rule", "modulated_update", "norm_adaptive_rate",

@@ -12,6 +12,7 @@ in buffers: it moves with ``.to()`` and is saved in the layer's ``state_dict``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -19,28 +20,78 @@ from torch import nn
 UpdateFunction = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
+@dataclass
+class OuterUpdate:
+    r"""A weight change in outer-product form,
+
+    .. math:: \Delta W = \langle p\, x^\top\rangle - \operatorname{diag}(c)\, W,
+
+    with p = ``post`` (B, n_out) — any per-unit factor of the Hebbian term already folded in —
+    x = ``pre`` (B, n_in) (a difference of two such terms stacks them: 2B rows and ``batch=B``), the per-unit decay c = ``decay`` (n_out,) or None, and the per-unit
+    restoring stiffness L = ``restoring`` (n_out,) or None that a layer takes implicitly (see
+    :func:`implicit_step`). Most rules have this form; a layer then applies it in place with
+    one ``addmm_`` and at most one scaling pass over W, never building ΔW
+    (:meth:`hebbnet.layers.plastic.PlasticLayer.apply_outer`).
+    """
+
+    post: torch.Tensor
+    pre: torch.Tensor
+    decay: torch.Tensor | None = None
+    restoring: torch.Tensor | None = None
+    batch: int | None = None  # the samples ⟨·⟩ averages over; None: len(pre)
+
+    @property
+    def samples(self) -> int:
+        return len(self.pre) if self.batch is None else self.batch
+
+    def delta(self, weight: torch.Tensor) -> torch.Tensor:
+        """ΔW itself, (n_out, n_in): the reference the in-place application is tested against."""
+        change = self.post.T @ self.pre / self.samples
+        return change if self.decay is None else change - self.decay[:, None] * weight
+
+
 class PlasticityRule(nn.Module):
     """Base class: the postsynaptic response and the weight change a batch causes.
 
     Subclass and override :meth:`update` (and :meth:`respond` when the response is not the
-    drive itself) to write a new rule; nothing in the library needs to change.
+    drive itself) to write a new rule; nothing in the library needs to change. A rule whose
+    change has the outer-product form of :class:`OuterUpdate` overrides
+    :meth:`outer_update` instead, and layers apply it without building ΔW.
     """
 
     def respond(self, u: torch.Tensor) -> torch.Tensor:
         """The postsynaptic response to the drive ``u`` (identity: a linear neuron)."""
         return u
 
+    @property
+    def stabilising(self) -> bool:
+        """Whether the rule's own terms hold the weights bounded (Oja, BCM, SoftHebb, Hebb
+        with decay); a diverging layer's error suggests a stabilising rule when it is not."""
+        return False
+
+    def outer_update(
+        self, pre: torch.Tensor, post: torch.Tensor, u: torch.Tensor, weight: torch.Tensor
+    ) -> OuterUpdate | None:
+        """This batch's change in :class:`OuterUpdate` form; None when the rule has no such
+        form now (a layer then calls :meth:`update` and :meth:`restoring`)."""
+        return None
+
     def update(
         self, pre: torch.Tensor, post: torch.Tensor, u: torch.Tensor, weight: torch.Tensor
     ) -> torch.Tensor | None:
-        """ΔW for one batch (batch-averaged, without learning rate); None for no change now."""
-        raise NotImplementedError
+        """ΔW for one batch (batch-averaged, without learning rate); None for no change now.
+        By default the ΔW of :meth:`outer_update`."""
+        outer = self.outer_update(pre, post, u, weight)
+        if outer is None:
+            raise NotImplementedError(f"{type(self).__name__} defines neither update nor "
+                                      "outer_update.")
+        return outer.delta(weight)
 
     def restoring(
         self, pre: torch.Tensor, post: torch.Tensor, u: torch.Tensor, weight: torch.Tensor
     ) -> torch.Tensor | None:
-        """The coefficients L ≥ 0 of the term −L·W with which ΔW pulls the weights back, for
-        the batch :meth:`update` has just seen: an (n_out,) diagonal or an (n_out, n_out)
+        """The coefficients L ≥ 0 of the term −L·W with which the ΔW of :meth:`update` pulls the
+        weights back, for the batch it has just seen (an :class:`OuterUpdate` carries its own): an (n_out,) diagonal or an (n_out, n_out)
         lower-triangular matrix; None for a rule without one. A layer applying the update
         itself takes that term implicitly (:func:`implicit_step`)."""
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from hebbnet.rules.base import PlasticityRule, batch_outer
+from hebbnet.rules.base import OuterUpdate, PlasticityRule, batch_outer
 
 
 def bcm_update(pre: torch.Tensor, post: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
@@ -32,8 +32,11 @@ class BCM(PlasticityRule):
     the batches before only, y² outruns a θ that lags ``tau`` batches whenever
     lr·⟨|x|²⟩·tau ≫ 1 (NaN after 54 updates on uniform 16-d input at lr 0.01, tau 100).
     The depression term −θ_i⟨y_i x⟩ = −θ_i⟨x xᵀ⟩W_i (over active samples) restores with
-    stiffness at most θ_i⟨|x|²⟩, which :meth:`restoring` reports for the layer's implicit step.
+    stiffness at most θ_i⟨|x|²⟩, which :meth:`outer_update` reports for the layer's implicit
+    step.
     """
+
+    stabilising = True
 
     def __init__(self, n_out: int, tau: float = 100.0, theta0: float = 0.0):
         super().__init__()
@@ -46,12 +49,11 @@ class BCM(PlasticityRule):
     def respond(self, u):
         return torch.relu(u)
 
-    def update(self, pre, post, u, weight):
+    def outer_update(self, pre, post, u, weight):
+        """:func:`bcm_update` in outer-product form, after θ has slid."""
         self.theta.copy_(bcm_threshold(self.theta, post, self.tau))
-        return bcm_update(pre, post, self.theta)
-
-    def restoring(self, pre, post, u, weight):
-        return self.theta.clamp_min(0) * (pre * pre).sum(1).mean()
+        return OuterUpdate(post * (post - self.theta), pre,
+                           restoring=self.theta.clamp_min(0) * (pre * pre).sum(1).mean())
 
     def reset(self) -> None:
         self.theta.fill_(self.theta0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from hebbnet.rules.base import PlasticityRule
+from hebbnet.rules.base import OuterUpdate, PlasticityRule
 
 
 def k_winners(u: torch.Tensor, k: int) -> torch.Tensor:
@@ -68,9 +68,16 @@ class Competitive(PlasticityRule):
     def respond(self, u):
         return u * k_winners(u, self.k)
 
-    def update(self, pre, post, u, weight):
+    def outer_update(self, pre, post, u, weight):
+        """:func:`instar_update` in outer-product form: p = m (times B/n_i with
+        ``winner_mean``), decay ⟨m_i⟩ (1 for a unit that won, with ``winner_mean``)."""
         score = u - 0.5 * (weight * weight).sum(1) if self.nearest else u
-        return instar_update(pre, k_winners(score, self.k), weight, self.winner_mean)
+        winners = k_winners(score, self.k)
+        counts = winners.sum(0)
+        if not self.winner_mean:
+            return OuterUpdate(winners, pre, decay=counts / len(pre))
+        per_win = len(pre) / counts.clamp_min(1)
+        return OuterUpdate(winners * per_win, pre, decay=counts * per_win / len(pre))
 
     def extra_repr(self) -> str:
         return f"k={self.k}, nearest={self.nearest}, winner_mean={self.winner_mean}"

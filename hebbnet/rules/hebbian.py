@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from hebbnet.rules.base import PlasticityRule, batch_outer
+from hebbnet.rules.base import OuterUpdate, PlasticityRule, batch_outer
 
 
 def hebb_update(pre: torch.Tensor, post: torch.Tensor, weight: torch.Tensor,
@@ -38,30 +38,41 @@ def sanger_update(pre: torch.Tensor, post: torch.Tensor, weight: torch.Tensor) -
 
 
 class Hebb(PlasticityRule):
+    """:func:`hebb_update`, in outer-product form."""
+
     def __init__(self, decay: float = 0.0):
         super().__init__()
         self.decay = decay
 
-    def update(self, pre, post, u, weight):
-        return hebb_update(pre, post, weight, self.decay)
+    @property
+    def stabilising(self) -> bool:
+        return self.decay > 0
 
-    def restoring(self, pre, post, u, weight):
-        return torch.full((len(weight),), self.decay, dtype=weight.dtype,
-                          device=weight.device) if self.decay else None
+    def outer_update(self, pre, post, u, weight):
+        if not self.decay:
+            return OuterUpdate(post, pre)
+        decay = torch.full((len(weight),), self.decay, dtype=weight.dtype, device=weight.device)
+        return OuterUpdate(post, pre, decay=decay, restoring=decay)
 
     def extra_repr(self) -> str:
         return f"decay={self.decay}"
 
 
 class Oja(PlasticityRule):
-    def update(self, pre, post, u, weight):
-        return oja_update(pre, post, weight)
+    """:func:`oja_update`, in outer-product form: decay and restoring term ⟨y_i²⟩."""
 
-    def restoring(self, pre, post, u, weight):
-        return (post * post).mean(0)
+    stabilising = True
+
+    def outer_update(self, pre, post, u, weight):
+        power = (post * post).mean(0)
+        return OuterUpdate(post, pre, decay=power, restoring=power)
 
 
 class Sanger(PlasticityRule):
+    """:func:`sanger_update`; its restoring term is a matrix, so ΔW is built."""
+
+    stabilising = True
+
     def update(self, pre, post, u, weight):
         return sanger_update(pre, post, weight)
 

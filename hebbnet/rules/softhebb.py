@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from hebbnet.rules.base import PlasticityRule
+from hebbnet.rules.base import OuterUpdate, PlasticityRule
 
 
 def softhebb_update(pre: torch.Tensor, post: torch.Tensor, u: torch.Tensor,
@@ -57,25 +57,31 @@ class SoftHebb(PlasticityRule):
         self.normalize_update = normalize_update
 
     def respond(self, u):
-        return torch.softmax(u / self.temperature, dim=1)
+        return torch.softmax(u if self.temperature == 1 else u / self.temperature, dim=1)
+
+    stabilising = True
+
+    def outer_update(self, pre, post, u, weight):
+        """:func:`softhebb_update` (times the adaptive rate) in outer-product form, restoring
+        ⟨y_k u_k⟩ where positive; None with ``normalize_update``, which needs ΔW's largest
+        entry (and whose step is already at most ``lr`` per synapse)."""
+        if self.normalize_update:
+            return None
+        credit = self._credit(post)
+        decay = (credit * u).mean(0)
+        if self.adaptive_rate is not None:
+            rate = norm_adaptive_rate(weight, self.adaptive_rate)[:, 0]
+            credit, decay = credit * rate, decay * rate
+        return OuterUpdate(credit, pre, decay=decay, restoring=decay.clamp_min(0))
 
     def update(self, pre, post, u, weight):
+        if not self.normalize_update:
+            return super().update(pre, post, u, weight)
         delta = softhebb_update(pre, self._credit(post), u, weight)
-        if self.normalize_update:
-            delta = delta / (delta.abs().amax() + 1e-30)
+        delta = delta / (delta.abs().amax() + 1e-30)
         if self.adaptive_rate is not None:
             delta = delta * norm_adaptive_rate(weight, self.adaptive_rate)
         return delta
-
-    def restoring(self, pre, post, u, weight):
-        """⟨y_k u_k⟩ where positive (times the adaptive rate); none with ``normalize_update``,
-        whose step is already at most ``lr`` per synapse."""
-        if self.normalize_update:
-            return None
-        decay = (self._credit(post) * u).mean(0).clamp_min(0)
-        if self.adaptive_rate is not None:
-            decay = decay * norm_adaptive_rate(weight, self.adaptive_rate)[:, 0]
-        return decay
 
     def _credit(self, post: torch.Tensor) -> torch.Tensor:
         return anti_hebbian_credit(post) if self.anti_hebbian else post

@@ -19,7 +19,7 @@ import math
 
 import torch
 
-from hebbnet.rules.base import PlasticityRule, ResizableBuffers, batch_outer
+from hebbnet.rules.base import OuterUpdate, PlasticityRule, ResizableBuffers, batch_outer
 from hebbnet.rules.three_factor import modulated_update, reward_prediction_error
 
 PAIRINGS = ("all_to_all", "nearest")
@@ -134,7 +134,19 @@ class STDP(TracedRule):
         return pair_stdp_update(self.pre_trace, self.post_trace, pre, post, weight,
                                 self.a_plus, self.a_minus, self.w_max, self.weight_dependence)
 
+    def outer_update(self, pre, post, u, weight):
+        """Additive :func:`pair_stdp_update` as one outer product of stacked terms:
+        p = [A₊ s_post; −A₋ x_post], x = [x_pre; s_pre]. Multiplicative: None (ΔW depends on W
+        entry by entry)."""
+        if self.weight_dependence != "additive":
+            return None
+        self.advance(pre, post)
+        return OuterUpdate(torch.cat([self.a_plus * post, -self.a_minus * self.post_trace]),
+                           torch.cat([self.pre_trace, pre]), batch=len(pre))
+
     def update(self, pre, post, u, weight):
+        if self.weight_dependence == "additive":
+            return super().update(pre, post, u, weight)
         return self.pair_update(pre, post, weight)
 
     def extra_repr(self) -> str:
@@ -162,14 +174,17 @@ class TripletSTDP(TracedRule):
         self.taus = {"r1": tau_plus, "r2": tau_x, "o1": tau_minus, "o2": tau_y}
         self.pairing = pairing
 
-    def update(self, pre, post, u, weight):
+    def outer_update(self, pre, post, u, weight):
+        """:func:`triplet_stdp_update` as one outer product of its two stacked terms."""
         self.prepare(pre, post)
         r2_before, o2_before = self.r2 * self.decay(self.taus["r2"]), self.o2 * self.decay(self.taus["o2"])
         for name, spikes in (("r1", pre), ("r2", pre), ("o1", post), ("o2", post)):
             setattr(self, name, trace_step(getattr(self, name), spikes,
                                            self.decay(self.taus[name]), self.pairing))
-        return triplet_stdp_update(self.r1, r2_before, self.o1, o2_before, pre, post,
-                                   *self.amplitudes)
+        a2_plus, a3_plus, a2_minus, a3_minus = self.amplitudes
+        return OuterUpdate(torch.cat([post * (a2_plus + a3_plus * o2_before), -self.o1]),
+                           torch.cat([self.r1, pre * (a2_minus + a3_minus * r2_before)]),
+                           batch=len(pre))
 
     def extra_repr(self) -> str:
         return f"amplitudes={self.amplitudes}, taus={self.taus}, pairing={self.pairing!r}"
@@ -195,6 +210,9 @@ class RewardModulatedSTDP(STDP):
         self.tau_eligibility, self.tau_reward = tau_eligibility, tau_reward
         self.register_buffer("eligibility", torch.zeros(n_out, n_in))
         self.register_buffer("reward_baseline", torch.zeros(()))
+
+    def outer_update(self, pre, post, u, weight):
+        return None  # pairings change the eligibility, never the weights directly
 
     def update(self, pre, post, u, weight):
         change = self.pair_update(pre, post, weight)
