@@ -211,12 +211,13 @@ def sleep_report(log_path: Path) -> str:
         name = " ".join((suite, strategy, str(buffer or ""), *settings))
         for k in range(len(records[0]["sleeps"])):
             sleeps = [r["sleeps"][k] for r in records]
-            older = (lambda key: [statistics.mean(s[key][:-1]) for s in sleeps]) if k else None
-            newest = lambda key: [s[key][-1] for s in sleeps]
-            old_text = (f"{mean_std(older('acc_before'), 100, 1)} → "
-                        f"{mean_std(older('acc_after'), 100, 1)}") if older else "—"
-            lines.append(f"| {name} | {k} | {old_text} | {mean_std(newest('acc_before'), 100, 1)}"
-                         f" → {mean_std(newest('acc_after'), 100, 1)} |")
+            newest = {key: [s[key][-1] for s in sleeps] for key in ("acc_before", "acc_after")}
+            older = {key: [statistics.mean(s[key][:-1]) for s in sleeps]
+                     for key in ("acc_before", "acc_after")}
+            old_text = (f"{mean_std(older['acc_before'], 100, 1)} → "
+                        f"{mean_std(older['acc_after'], 100, 1)}") if k else "—"
+            lines.append(f"| {name} | {k} | {old_text} | {mean_std(newest['acc_before'], 100, 1)}"
+                         f" → {mean_std(newest['acc_after'], 100, 1)} |")
     return "\n".join(lines)
 
 

@@ -38,7 +38,10 @@ BINDSNET = {(100, 1): 15.7, (100, 16): 99.0, (400, 16): 65.0, (400, 64): 103.0}
 
 def mnist(root: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     data = load_dataset("mnist", root)
-    flat = lambda images: to_float(images).reshape(len(images), -1)
+
+    def flat(images: torch.Tensor) -> torch.Tensor:
+        return to_float(images).reshape(len(images), -1)
+
     return flat(data.train_images), data.train_labels, flat(data.test_images), data.test_labels
 
 
@@ -70,7 +73,8 @@ def speed(args, images: torch.Tensor) -> None:
             rates.append(train(net, images[:count], batch))
         record = {"mode": "speed", "neurons": neurons, "batch": batch,
                   "backend": args.backend, "max_rate": args.max_rate,
-                  "samples_per_s": statistics.median(rates), "runs": rates, "bindsnet_samples_per_s": BINDSNET.get((neurons, batch)),
+                  "samples_per_s": statistics.median(rates), "runs": rates,
+                  "bindsnet_samples_per_s": BINDSNET.get((neurons, batch)),
                   "machine": machine()}
         log(record, args.log)
         reference = record["bindsnet_samples_per_s"]

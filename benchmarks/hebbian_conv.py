@@ -22,8 +22,14 @@ import time
 from pathlib import Path
 
 import torch
-from readout import (add_run_arguments, few_label_accuracies, run_seeds, standardize,
-                     test_accuracy, train_readout)
+from readout import (
+    add_run_arguments,
+    few_label_accuracies,
+    run_seeds,
+    standardize,
+    test_accuracy,
+    train_readout,
+)
 from torch import nn
 
 from hebbnet.data import load_dataset, to_float

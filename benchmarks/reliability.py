@@ -13,8 +13,10 @@ with and without homeostasis (synaptic scaling and intrinsic plasticity); record
 weights stayed finite, the largest row norm seen, and resident memory after 1,000 updates and
 at the end.
 
-    python benchmarks/reliability.py kills --kills 20 --chain 2 --log benchmarks/results/reliability_kills.jsonl
-    OMP_NUM_THREADS=1 python benchmarks/reliability.py plastic --updates 1000000 --log benchmarks/results/reliability_plastic.jsonl
+    python benchmarks/reliability.py kills --kills 20 --chain 2 \
+        --log benchmarks/results/reliability_kills.jsonl
+    OMP_NUM_THREADS=1 python benchmarks/reliability.py plastic --updates 1000000 \
+        --log benchmarks/results/reliability_plastic.jsonl
     python benchmarks/reliability.py report benchmarks/results/reliability_*.jsonl   # the tables
 """
 
@@ -28,6 +30,7 @@ import platform
 import random
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -82,7 +85,7 @@ def kill_campaign(name: str, kills: int, chain: int, seed: int, folder: Path) ->
             record["kills"] += 1
             record["points"][point] += 1
             record["died"] += run_killed(
-                lambda: run_experiment(strategy_config(name, resume=link > 0), run_dir),
+                partial(run_experiment, strategy_config(name, resume=link > 0), run_dir),
                 point, call)
         resumed = run_experiment(strategy_config(name, resume=True), run_dir)
         state = final_state(run_dir)

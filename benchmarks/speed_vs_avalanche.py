@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 from side_by_side import PEERS, alternate, one_thread_env, ratios, require_peer, summary
@@ -84,8 +85,8 @@ def main() -> None:
     args = parser.parse_args()
     require_peer(args.peer_python, args.peer_root, "Avalanche")
     for strategy in args.strategies:
-        figures = {"hebbnet": lambda: hebbnet_run(strategy, args.seed, args),
-                   "avalanche": lambda: avalanche_run(strategy, args.seed, args)}
+        figures = {"hebbnet": partial(hebbnet_run, strategy, args.seed, args),
+                   "avalanche": partial(avalanche_run, strategy, args.seed, args)}
         about = {"command": "speed_vs_avalanche", "strategy": strategy, "seed": args.seed,
                  "tensorboard": not args.no_tensorboard}
         runs = alternate(args.pairs, figures, args.log, about)

@@ -4,13 +4,12 @@ CLS's slots (no sample kept) through the same strategy."""
 
 import pytest
 import torch
+from conftest import killed_and_resumed, quick_config
 
 from hebbnet.config import TrainConfig
 from hebbnet.config.schema import AttractorConfig, CLSConfig, MLPConfig
 from hebbnet.continual import run_experiment
 from hebbnet.memory_systems.attractor import AttractorHippocampus, AttractorMemory, CapacityWarning
-
-from conftest import killed_and_resumed, quick_config
 
 N, K = 400, 10  # a = 0.025: capacity ln 2 / a² ≈ 1,100 patterns
 

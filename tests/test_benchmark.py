@@ -93,6 +93,11 @@ def test_unknown_benchmark_kind_lists_valid_kinds():
         build_benchmark(BenchmarkConfig(kind="shuffled"), "", torch.Generator())
 
 
+def _keys(samples) -> set[tuple]:
+    """Each sample as a hashable (pixels..., label)."""
+    return {tuple(x.flatten().tolist()) + (int(y),) for x, y in zip(samples.x, samples.y)}
+
+
 def test_validation_is_carved_from_training_data_never_overlaps_and_follows_the_seed():
     import torch
 
@@ -109,18 +114,17 @@ def test_validation_is_carved_from_training_data_never_overlaps_and_follows_the_
         whole = plain.experiences[task].train
         assert len(e.train) + len(e.validation) == len(whole)
         assert len(e.validation) == round(0.2 * len(whole))
-        keys = lambda s: {tuple(x.flatten().tolist()) + (int(y),) for x, y in zip(s.x, s.y)}
-        assert not keys(e.train) & keys(e.validation)  # no sample in both
+        assert not _keys(e.train) & _keys(e.validation)  # no sample in both
         assert torch.equal(e.validation.x, again.experiences[task].validation.x)
         assert torch.equal(e.test.x, plain.experiences[task].test.x)  # the test set untouched
     assert not torch.equal(first.experiences[0].validation.x, other.experiences[0].validation.x)
 
 
 def test_a_run_with_validation_reports_its_own_matrix(tmp_path):
+    from conftest import quick_config
+
     from hebbnet.config import BenchmarkConfig
     from hebbnet.continual import run_experiment
-
-    from conftest import quick_config
 
     result = run_experiment(quick_config(benchmark=BenchmarkConfig(validation=0.2)), tmp_path)
     assert len(result["validation"]["acc_matrix"]) == 5

@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from hebbnet.continual.benchmark import TensorSet
-from hebbnet.memory_systems.buffer import ReplayBuffer
 from hebbnet.data.packing import pack_pixels, unpack_pixels
+from hebbnet.memory_systems.buffer import ReplayBuffer
 
 
 def stream(n, n_classes=10, tasks=1):

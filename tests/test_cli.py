@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import REPO
 
 FAST = ["train.iterations=15", "logger.progress=false", "model.hidden_sizes=[64]"]
@@ -90,3 +89,11 @@ def test_named_experiments_compose_against_the_schema(experiment):
     config = OmegaConf.to_object(cfg)
     assert isinstance(config, Config)
     assert config.benchmark.dataset == "mnist"
+
+
+def test_the_package_reports_the_version_pyproject_gives():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    import hebbnet
+
+    with open(REPO / "pyproject.toml", "rb") as project:
+        assert hebbnet.__version__ == tomllib.load(project)["project"]["version"]

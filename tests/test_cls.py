@@ -4,23 +4,21 @@ run forget less; task-free sleep runs on its own clock and resumes."""
 
 import pytest
 import torch
+from conftest import killed_and_resumed, quick_config
 from torch import nn
 
-from hebbnet.memory_systems.hippocampus import Hippocampus
-from hebbnet.memory_systems.sleep import downscale
-from hebbnet.memory_systems.spiking_sleep import spiking_sleep
-from hebbnet.spiking.conversion import layer_scales
 from hebbnet.config import TrainConfig
-from hebbnet.config.schema import MLPConfig
-from hebbnet.config.schema import CLSConfig, SpikingSleepConfig
+from hebbnet.config.schema import CLSConfig, MLPConfig, SpikingSleepConfig
 from hebbnet.continual import run_experiment
 from hebbnet.continual.benchmark import TensorSet, permuted_tasks, split_tasks
 from hebbnet.continual.scenario import Scenario
 from hebbnet.continual.strategies import ComplementaryLearningSystem
 from hebbnet.continual.strategies.base import NonFiniteLossError
 from hebbnet.data import load_dataset
-
-from conftest import killed_and_resumed, quick_config
+from hebbnet.memory_systems.hippocampus import Hippocampus
+from hebbnet.memory_systems.sleep import downscale
+from hebbnet.memory_systems.spiking_sleep import spiking_sleep
+from hebbnet.spiking.conversion import layer_scales
 
 
 def labelled(images: torch.Tensor, label: int, task: int = 0) -> TensorSet:

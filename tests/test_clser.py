@@ -3,15 +3,14 @@ time and what it counts as memory."""
 
 import pytest
 import torch
+from conftest import quick_config
+from test_strategies import make
 
+from hebbnet.config import TrainConfig
+from hebbnet.config.schema import CLSERConfig
 from hebbnet.continual import run_experiment
 from hebbnet.continual.strategies import CLSER
 from hebbnet.continual.strategies.clser import ema_update
-from hebbnet.config import TrainConfig
-from hebbnet.config.schema import CLSERConfig
-
-from conftest import quick_config
-from test_strategies import make
 
 
 def test_ema_update_is_the_weighted_mean_of_average_and_model():

@@ -3,11 +3,10 @@ import gzip
 import numpy as np
 import pytest
 import torch
+from conftest import SHARED_DATA, write_fake_mnist
 
 from hebbnet.data import DataFileError, load_dataset, read_idx, to_float, write_idx
 from hebbnet.data.datasets import load_idx_dataset
-
-from conftest import SHARED_DATA, write_fake_mnist
 
 
 @pytest.mark.parametrize("name", ["images.gz", "images"])

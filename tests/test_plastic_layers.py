@@ -9,10 +9,10 @@ from hebbnet.homeostasis import IntrinsicPlasticity, SynapticScaling
 from hebbnet.layers import HebbianConv2d, HebbianLinear, Triangle
 from hebbnet.rules import (
     BCM,
+    STDP,
     Competitive,
     Hebb,
     Oja,
-    STDP,
     SoftHebb,
     anti_hebbian_credit,
     bcm_threshold,

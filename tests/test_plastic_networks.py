@@ -4,21 +4,20 @@ refuses combinations that cannot work before training starts."""
 
 import pytest
 import torch
+from conftest import killed_and_resumed, quick_config
 
 from hebbnet.config import TrainConfig
 from hebbnet.config.schema import (
+    STRATEGY_SCHEMAS,
     DiehlCookConfig,
     FlyConfig,
     HebbianDenseConfig,
     SoftHebbConvConfig,
     StrategyConfig,
 )
-from hebbnet.config.schema import STRATEGY_SCHEMAS
 from hebbnet.continual import run_experiment
 from hebbnet.models.diehl_cook import DiehlCook2015, DiehlCookParameters, SpikeCountFeatures
 from hebbnet.models.readouts import ClassMeans, DeltaRule, HebbianAssociation, NeuronLabels
-
-from conftest import killed_and_resumed, quick_config
 
 MODELS = {
     "dense, backprop readout": HebbianDenseConfig(width=64),

@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import crash_during_task, quick_config, write_fake_mnist
 
 from hebbnet.config import BenchmarkConfig, MLPConfig, StrategyConfig, TrainConfig
 from hebbnet.continual import RunDirectoryError, run_experiment
@@ -13,8 +14,6 @@ from hebbnet.continual.strategies import (
     check_schedule,
     steps_per_task,
 )
-
-from conftest import crash_during_task, quick_config, write_fake_mnist
 
 
 def test_run_writes_metrics_consistent_with_the_matrix(tmp_path):

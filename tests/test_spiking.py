@@ -12,9 +12,9 @@ from hebbnet.spiking import (
     LIFParameters,
     ThresholdAdaptation,
     latency_spikes,
-    poisson_events,
     lif_initial_state,
     lif_step,
+    poisson_events,
     poisson_spikes,
 )
 

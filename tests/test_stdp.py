@@ -1,6 +1,7 @@
 """Spike-timing rules against their defining experiments and hand-computed updates."""
 
 import math
+from functools import partial
 
 import pytest
 import torch
@@ -50,7 +51,7 @@ def test_nearest_pairing_counts_only_the_latest_presynaptic_spike():
 
 
 def test_multiplicative_dependence_softens_change_near_the_bounds():
-    rule = lambda: STDP(1, 1, weight_dependence="multiplicative", w_max=1.0)
+    rule = partial(STDP, 1, 1, weight_dependence="multiplicative", w_max=1.0)
     low = weight_change(rule(), [100.0], [105.0], weight=0.1)
     high = weight_change(rule(), [100.0], [105.0], weight=0.9)
     assert low == pytest.approx(9 * high, rel=1e-5)  # ∝ (w_max − w)
@@ -85,7 +86,7 @@ def test_triplet_rule_potentiation_grows_with_pairing_frequency():
     """Sjöström et al. (2001), reproduced by Pfister & Gerstner (2006): pre→post pairings
     (Δt = +10 ms) potentiate far more at 40 Hz than at 2 Hz, and post→pre pairings at 2 Hz
     depress; a pair rule has no such frequency dependence at low rates."""
-    triplet = lambda: TripletSTDP(1, 1)
+    triplet = partial(TripletSTDP, 1, 1)
     low = pairing_protocol_change(triplet, 2.0, +10.0)
     high = pairing_protocol_change(triplet, 40.0, +10.0)
     assert high > 20 * abs(low)

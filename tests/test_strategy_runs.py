@@ -5,16 +5,15 @@ import json
 
 import numpy as np
 import pytest
+from conftest import REPO, killed_and_resumed, quick_config, write_fake_mnist
 from hydra import compose, initialize_config_dir
+from test_cli import FAST, train
 
 from hebbnet.config import TrainConfig
 from hebbnet.config.published import apply_published, override_keys, unpublished_setting
 from hebbnet.config.schema import STRATEGY_SCHEMAS
 from hebbnet.config.store import register_configs
 from hebbnet.continual import run_experiment
-
-from conftest import REPO, killed_and_resumed, quick_config, write_fake_mnist
-from test_cli import FAST, train
 
 OPTIONS = {
     "ewc": {"ewc_lambda": 100.0},

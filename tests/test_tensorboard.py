@@ -2,13 +2,12 @@
 
 import pytest
 import torch
+from conftest import crash_during_task, quick_config
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
 
 from hebbnet.config import LoggerConfig, TrainConfig
 from hebbnet.continual import run_experiment
-
-from conftest import crash_during_task, quick_config
 
 
 def read_events(log_dir):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-
 from dataclasses import fields
 
 import torch
@@ -20,7 +19,6 @@ from hebbnet.continual.benchmark import (
 from hebbnet.continual.scenario import Scenario
 from hebbnet.continual.strategies import STRATEGIES, Strategy
 from hebbnet.data import load_dataset, pad_images
-from hebbnet.models.factory import build_model
 from hebbnet.monitor import LOGGERS, NullLogger, TensorBoardLogger
 
 BENCHMARK_KINDS = ("split", "permuted", "rotated")

@@ -27,21 +27,21 @@ from tqdm import tqdm
 
 from hebbnet.config.schema import Config
 from hebbnet.continual import metrics as cl_metrics
+from hebbnet.continual.benchmark import Benchmark, Experience
 from hebbnet.continual.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from hebbnet.continual.evaluation import accuracy_row
 from hebbnet.continual.factory import (
     build_benchmark,
     build_logger,
-    build_model,
     build_strategy,
     resolve_device,
     set_threads,
 )
-from hebbnet.continual.benchmark import Benchmark, Experience
 from hebbnet.continual.run_directory import RunDirectoryError, exclusive, make_run_directory
 from hebbnet.continual.scenario import Scenario
 from hebbnet.continual.strategies import Strategy
 from hebbnet.files import remove_temporaries, write_text
+from hebbnet.models.factory import build_model
 from hebbnet.models.plastic import PlasticNetwork
 
 log = logging.getLogger(__name__)

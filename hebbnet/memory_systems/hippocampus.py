@@ -31,10 +31,10 @@ import math
 
 import torch
 
-from hebbnet.memory_systems.buffer import ReplayBuffer
 from hebbnet.data import TensorSet
 from hebbnet.data.packing import check_pixel_bits, packed_size
 from hebbnet.layers.sparse_code import SparseCode
+from hebbnet.memory_systems.buffer import ReplayBuffer
 
 
 class Hippocampus:

@@ -12,7 +12,8 @@ presynaptic spikes s_{l−1}(t) ∈ {0, 1}:
     s_l(t) = [v_l(t) \\ge \\beta_l], \\quad v_l \\leftarrow 0 \\text{ where } s_l = 1
 
     \\Delta W_{ji} = s_{l,j}\\,\\bigl(\\text{inc}\\; s_{l-1,i} - \\text{dec}\\,(1 - s_{l-1,i})\\bigr)\\,
-                      \\sigma(W_{ji}), \\qquad \\sigma(w) = 2\\,\\bigl(1 - \\operatorname{sigmoid}(w / w_0)\\bigr)
+                      \\sigma(W_{ji}), \\qquad
+    \\sigma(w) = 2\\,\\bigl(1 - \\operatorname{sigmoid}(w / w_0)\\bigr)
 
 so a unit that fires strengthens its synapses from inputs that fired with it and weakens those
 from inputs that stayed silent, weak synapses changing most (σ → 2 for w ≪ 0, → 0 for w ≫ w_0).
@@ -53,18 +54,18 @@ def spiking_sleep(layers: list[nn.Linear], mean_input: torch.Tensor, scales: lis
     device = layers[0].weight.device
     rates = (params.rate_scale * mean_input.to(device)).clamp(0, 1)
     membranes = [torch.zeros(layer.out_features, device=device) for layer in layers]
-    thresholds = [params.thresholds[min(l, len(params.thresholds) - 1)]
-                  for l in range(len(layers))]
+    thresholds = [params.thresholds[min(depth, len(params.thresholds) - 1)]
+                  for depth in range(len(layers))]
     counts = [0] * len(layers)
     for _ in range(params.steps + task * params.steps_per_task):
         uniform = torch.rand(rates.shape, generator=generator).to(device)
         spikes = (uniform < _window(rates, params.input_window, generator)).float().flatten()
-        for l, layer in enumerate(layers):
-            drive = params.alpha_scale * scales[l] * (layer.weight @ spikes)
-            fired = integrate_and_fire(membranes[l], drive, thresholds[l], params.decay)
+        for depth, layer in enumerate(layers):
+            drive = params.alpha_scale * scales[depth] * (layer.weight @ spikes)
+            fired = integrate_and_fire(membranes[depth], drive, thresholds[depth], params.decay)
             if fired.any():
                 _plasticity(layer.weight, fired.nonzero().squeeze(1), spikes, params)
-                counts[l] += int(fired.sum())
+                counts[depth] += int(fired.sum())
             spikes = fired.float()
     return counts
 

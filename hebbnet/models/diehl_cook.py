@@ -44,7 +44,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hebbnet.models.diehl_cook_compiled import present_compiled
 from hebbnet.models.readouts import label_neurons, vote
 from hebbnet.spiking.encoders import poisson_events
 
@@ -128,7 +127,8 @@ class DiehlCook2015(nn.Module):
         per_bag = torch.bincount(bag, minlength=p.steps * batch)
         bag_start = torch.cat([per_bag.new_zeros(1), torch.cumsum(per_bag, 0)])
         lottery = torch.rand(p.steps, batch, generator=self.generator, device=self.weight.device)
-        if self._compiled():
+        if self._compiled():  # imported here: Numba costs every other run 0.3 s of start-up
+            from hebbnet.models.diehl_cook_compiled import present_compiled
             return present_compiled(self, inputs, bag_start, lottery, batch)
         return self._present_stepwise(inputs, bag_start, per_bag, lottery, batch)
 

@@ -9,7 +9,6 @@ pooling), their MNIST/CIFAR-10 architecture: 96 5×5, 1.0, 0.7, 0.08, max 4/2;
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from torch import nn
-
 import torch
+from torch import nn
 
 from hebbnet.monitor.plots import accuracy_matrix_image, receptive_field_grid
 

@@ -27,7 +27,8 @@ class OuterUpdate:
     .. math:: \Delta W = \langle p\, x^\top\rangle - \operatorname{diag}(c)\, W,
 
     with p = ``post`` (B, n_out) — any per-unit factor of the Hebbian term already folded in —
-    x = ``pre`` (B, n_in) (a difference of two such terms stacks them: 2B rows and ``batch=B``), the per-unit decay c = ``decay`` (n_out,) or None, and the per-unit
+    x = ``pre`` (B, n_in) (a difference of two such terms stacks them: 2B rows and
+    ``batch=B``), the per-unit decay c = ``decay`` (n_out,) or None, and the per-unit
     restoring stiffness L = ``restoring`` (n_out,) or None that a layer takes implicitly (see
     :func:`implicit_step`). Most rules have this form; a layer then applies it in place with
     one ``addmm_`` and at most one scaling pass over W, never building ΔW
@@ -91,9 +92,10 @@ class PlasticityRule(nn.Module):
         self, pre: torch.Tensor, post: torch.Tensor, u: torch.Tensor, weight: torch.Tensor
     ) -> torch.Tensor | None:
         """The coefficients L ≥ 0 of the term −L·W with which the ΔW of :meth:`update` pulls the
-        weights back, for the batch it has just seen (an :class:`OuterUpdate` carries its own): an (n_out,) diagonal or an (n_out, n_out)
-        lower-triangular matrix; None for a rule without one. A layer applying the update
-        itself takes that term implicitly (:func:`implicit_step`)."""
+        weights back, for the batch it has just seen (an :class:`OuterUpdate` carries its own):
+        an (n_out,) diagonal or an (n_out, n_out) lower-triangular matrix; None for a rule
+        without one. A layer applying the update itself takes that term implicitly
+        (:func:`implicit_step`)."""
         return None
 
     def reset(self) -> None:

@@ -6,11 +6,10 @@ import os
 
 import numpy as np
 import pytest
+from conftest import write_fake_mnist
 
 from hebbnet.data import DataFileError, read_idx, write_idx
 from hebbnet.data.datasets import load_idx_dataset
-
-from conftest import write_fake_mnist
 
 
 def labels_file(root):

@@ -5,9 +5,12 @@ makes; ``benchmarks/reliability.py kills`` runs the long campaign."""
 
 import os
 import random
+from functools import partial
 
 import pytest
 import torch
+from conftest import quick_config
+from test_strategy_runs import OPTIONS
 
 from hebbnet.config import LoggerConfig, TrainConfig
 from hebbnet.config.schema import (
@@ -19,9 +22,6 @@ from hebbnet.config.schema import (
 from hebbnet.continual import run_experiment
 from hebbnet.continual.checkpoint import CHECKPOINT_NAME
 from hebbnet.testing import KILL_POINTS, TORN, count_calls, run_killed
-
-from conftest import quick_config
-from test_strategy_runs import OPTIONS
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
 
@@ -73,7 +73,7 @@ def kill_everywhere_and_resume(name: str, tmp_path, model=None) -> None:
             continue
         run_dir = tmp_path / point.replace(" ", "_")
         call = draw.randint(1, calls)
-        assert run_killed(lambda: run_experiment(config(name, model=model), run_dir), point,
+        assert run_killed(partial(run_experiment, config(name, model=model), run_dir), point,
                           call), point
         resumed = run_experiment(config(name, resume=True, model=model), run_dir)
         assert_same_run(resumed, straight, run_dir, tmp_path / "straight")

@@ -3,12 +3,11 @@ that task is saved, and train.py says which checkpoint is kept."""
 
 import pytest
 import torch
+from conftest import quick_config
 
 from hebbnet.continual import NonFiniteStateError, run_experiment
 from hebbnet.continual.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from hebbnet.continual.strategies import Strategy
-
-from conftest import quick_config
 
 
 def test_a_nan_weight_stops_the_run_and_keeps_the_last_checkpoint(tmp_path, monkeypatch):

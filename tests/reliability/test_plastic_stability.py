@@ -1,8 +1,9 @@
 """Plastic dynamics never blow up unseen. The rules that are stable in theory stay finite on
 random, constant, zero and huge (10⁶) input, in float32 and bfloat16, with and without
 homeostasis; plain Hebb (and SoftHebb driven negative) may grow, but stops with a
-PlasticityDivergedError naming the rule and the fix before its weights turn into NaN. ``benchmarks/reliability.py plastic`` runs the same
-for 10⁶ updates and reports the largest norms."""
+PlasticityDivergedError naming the rule and the fix before its weights turn into NaN.
+``benchmarks/reliability.py plastic`` runs the same for 10⁶ updates and reports the largest
+norms."""
 
 import itertools
 

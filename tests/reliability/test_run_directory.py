@@ -9,13 +9,12 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import REPO, quick_config
+from test_cli import FAST, train
 
 from hebbnet.continual import RunDirectoryError, run_experiment
 from hebbnet.continual.run_directory import exclusive
 from hebbnet.files import write_text
-
-from conftest import REPO, quick_config
-from test_cli import FAST, train
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

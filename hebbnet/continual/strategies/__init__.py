@@ -1,5 +1,6 @@
 """Continual-learning strategies, selectable by name (``strategy=<name>``)."""
 
+from hebbnet.continual.strategies.agem import AGEM
 from hebbnet.continual.strategies.base import (
     NonFiniteLossError,
     StepMonitor,
@@ -8,9 +9,8 @@ from hebbnet.continual.strategies.base import (
     check_schedule,
     steps_per_task,
 )
-from hebbnet.continual.strategies.agem import AGEM
-from hebbnet.continual.strategies.clser import CLSER
 from hebbnet.continual.strategies.cls import ComplementaryLearningSystem
+from hebbnet.continual.strategies.clser import CLSER
 from hebbnet.continual.strategies.derpp import DERpp
 from hebbnet.continual.strategies.ewc import EWC
 from hebbnet.continual.strategies.joint import Joint

@@ -54,9 +54,8 @@ from hebbnet.memory_systems.attractor import AttractorHippocampus
 from hebbnet.memory_systems.hippocampus import Hippocampus
 from hebbnet.memory_systems.sleep import check_downscaling, downscale
 from hebbnet.memory_systems.spiking_sleep import check_spiking_sleep, spiking_sleep
-from hebbnet.spiking.conversion import layer_scales
 from hebbnet.models.plastic import module_device
-
+from hebbnet.spiking.conversion import layer_scales
 
 STORES = ("pixels", "codes")
 
