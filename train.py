@@ -4,7 +4,7 @@
     python train.py benchmark=split_mnist scenario=class strategy=naive data.root=../shared/data seed=1
     python train.py experiment=vdv2022_split_mnist scenario=domain
     python train.py --multirun seed=1,2,3 strategy=naive,joint
-    python train.py resume=true hydra.run.dir=DIR     # continue an interrupted run
+    python train.py resume=true hydra.run.dir=DIR     # continue an interrupted run, as started
 
 Configuration lives in conf/ and is typed by hebbnet/config/schema.py.
 """
@@ -19,7 +19,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from hebbnet.config.overrides import unknown_key_messages
+from hebbnet.config.overrides import unknown_key_messages, with_saved_overrides
 from hebbnet.config.published import apply_published, override_keys, unpublished_setting
 from hebbnet.config.store import register_configs
 from hebbnet.continual import RunDirectoryError, run_experiment
@@ -93,6 +93,8 @@ class _RunRecord:
 
 
 if __name__ == "__main__":
+    # resume=true hydra.run.dir=DIR alone: the run's saved overrides come back first.
+    sys.argv[1:] = with_saved_overrides(sys.argv[1:])
     # Hydra rejects an unknown key without listing the valid ones: check first and explain.
     problems = unknown_key_messages(sys.argv[1:], CONFIG_DIR)
     if problems:

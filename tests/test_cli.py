@@ -74,6 +74,18 @@ def test_multirun_over_seeds_and_rerun_needs_resume(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
 
 
+def test_resume_with_the_run_directory_alone_reads_its_overrides_back(tmp_path):
+    run_dir = tmp_path / "run"
+    first = train(*FAST, "seed=3", "strategy=ewc", "logger=none", f"hydra.run.dir={run_dir}")
+    assert first.returncode == 0, first.stderr
+    resumed = train("resume=true", f"hydra.run.dir={run_dir}")
+    assert resumed.returncode == 0, resumed.stderr
+    saved = (run_dir / ".hydra" / "overrides.yaml").read_text()
+    assert "strategy=ewc" in saved and "seed=3" in saved
+    changed = train("resume=true", "train.lr=0.5", f"hydra.run.dir={run_dir}")
+    assert changed.returncode == 1 and "train.lr" in changed.stderr
+
+
 @pytest.mark.parametrize("experiment", ["vdv2022_split_mnist", "vdv2022_permuted_mnist",
                                         "der2020_split_mnist"])
 def test_named_experiments_compose_against_the_schema(experiment):

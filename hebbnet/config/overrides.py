@@ -1,7 +1,10 @@
-"""Names a mistyped command-line key and lists the valid ones, before Hydra starts the run.
+"""The command line before Hydra sees it: mistyped keys named, a resumed run's overrides
+read back.
 
 Hydra rejects an unknown key (``model.hiden=3``) but neither lists the keys that exist nor
-suggests the near miss; this check composes the selected config groups and does both.
+suggests the near miss; :func:`unknown_key_messages` composes the selected config groups and
+does both. :func:`with_saved_overrides` lets ``resume=true hydra.run.dir=DIR`` alone continue
+the run in DIR with the overrides it was started with.
 """
 
 from __future__ import annotations
@@ -43,6 +46,31 @@ def unknown_key_messages(args: list[str], config_dir: Path, config_name: str = "
         return []  # a bad group option: Hydra lists the valid ones itself
     tree = OmegaConf.to_container(composed, resolve=False)
     return [m for m in (_check_key(tree, key) for key in keys) if m]
+
+
+def with_saved_overrides(args: list[str]) -> list[str]:
+    """``args`` preceded by the overrides saved in ``DIR/.hydra/overrides.yaml`` when they ask
+    to resume the run in DIR (``resume=true hydra.run.dir=DIR``); an override given again on
+    the command line replaces its saved value (and the run then names any key that changed
+    what was trained). Anything else: ``args`` as they are."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from omegaconf import OmegaConf
+
+    parser = OverridesParser.create()
+    try:
+        given = {o.key_or_group: o for o in parser.parse_overrides(_override_args(args))}
+    except Exception:
+        return args  # a syntax error: Hydra explains those itself
+    resume, run_dir = given.get("resume"), given.get("hydra.run.dir")
+    if resume is None or run_dir is None or resume.value() is not True:
+        return args
+    saved_file = Path(run_dir.get_value_element_as_str()) / ".hydra" / "overrides.yaml"
+    if not saved_file.exists():
+        return args
+    saved = [str(o) for o in OmegaConf.load(saved_file)]
+    kept = [o for o, parsed in zip(saved, parser.parse_overrides(saved))
+            if parsed.key_or_group not in given]
+    return [*kept, *args]
 
 
 def _override_args(args: list[str]) -> list[str]:
