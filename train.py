@@ -19,7 +19,11 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from hebbnet.config.overrides import unknown_key_messages, with_saved_overrides
+from hebbnet.config.overrides import (
+    missing_launcher_message,
+    unknown_key_messages,
+    with_saved_overrides,
+)
 from hebbnet.config.published import apply_published, override_keys, unpublished_setting
 from hebbnet.config.store import register_configs
 from hebbnet.continual import RunDirectoryError, run_experiment
@@ -97,6 +101,8 @@ if __name__ == "__main__":
     sys.argv[1:] = with_saved_overrides(sys.argv[1:])
     # Hydra rejects an unknown key without listing the valid ones: check first and explain.
     problems = unknown_key_messages(sys.argv[1:], CONFIG_DIR)
+    if launcher := missing_launcher_message(sys.argv[1:]):
+        problems.append(launcher)
     if problems:
         print("\n".join(problems), file=sys.stderr)
         sys.exit(2)

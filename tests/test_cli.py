@@ -109,3 +109,18 @@ def test_the_package_reports_the_version_pyproject_gives():
 
     with open(REPO / "pyproject.toml", "rb") as project:
         assert hebbnet.__version__ == tomllib.load(project)["project"]["version"]
+
+
+@pytest.mark.parametrize("launcher", ["hydra/launcher=joblib", "hydra/launcher=submitit_local"])
+def test_sweeps_run_through_hydras_launcher_plugins(tmp_path, launcher):
+    result = train("--multirun", launcher, *FAST, "seed=1,2", "logger=none",
+                   f"hydra.sweep.dir={tmp_path}", "hydra.sweep.subdir=seed${seed}")
+    assert result.returncode == 0, result.stderr
+    for seed in (1, 2):
+        assert json.loads((tmp_path / f"seed{seed}" / "metrics.json").read_text())["acc"] > 0
+
+
+def test_a_launcher_that_is_not_installed_names_the_package():
+    result = train("--multirun", "hydra/launcher=ray", *FAST)
+    assert result.returncode == 2
+    assert "pip install hydra-ray-launcher" in result.stderr

@@ -48,6 +48,32 @@ def unknown_key_messages(args: list[str], config_dir: Path, config_name: str = "
     return [m for m in (_check_key(tree, key) for key in keys) if m]
 
 
+# Hydra's launcher plugins: option → (the plugin's module, the package that installs it).
+LAUNCHER_PLUGINS = {
+    "joblib": ("hydra_plugins.hydra_joblib_launcher", "hydra-joblib-launcher"),
+    "submitit_local": ("hydra_plugins.hydra_submitit_launcher", "hydra-submitit-launcher"),
+    "submitit_slurm": ("hydra_plugins.hydra_submitit_launcher", "hydra-submitit-launcher"),
+    "ray": ("hydra_plugins.hydra_ray_launcher", "hydra-ray-launcher"),
+    "rq": ("hydra_plugins.hydra_rq_launcher", "hydra-rq-launcher"),
+}
+
+
+def missing_launcher_message(args: list[str]) -> str | None:
+    """What to install when ``hydra/launcher=X`` names a plugin that is not installed
+    (Hydra itself only lists the options it has)."""
+    import importlib.util
+
+    for arg in _override_args(args):
+        key, _, option = arg.partition("=")
+        if key.lstrip("+") != "hydra/launcher" or option not in LAUNCHER_PLUGINS:
+            continue
+        module, package = LAUNCHER_PLUGINS[option]
+        if importlib.util.find_spec(module) is None:
+            return (f"hydra/launcher={option} needs Hydra's launcher plugin, which is not "
+                    f"installed: pip install {package} (or pip install 'hebbnet[launchers]').")
+    return None
+
+
 def with_saved_overrides(args: list[str]) -> list[str]:
     """``args`` preceded by the overrides saved in ``DIR/.hydra/overrides.yaml`` when they ask
     to resume the run in DIR (``resume=true hydra.run.dir=DIR``); an override given again on
