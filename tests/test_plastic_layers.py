@@ -312,3 +312,18 @@ def test_in_place_outer_update_equals_the_rules_equation(name, update, conv):
         else:
             expected = w + 0.05 * implicit_step(delta, restoring(pre, y, u, w, rule_state), 0.05)
             torch.testing.assert_close(layer.weight.reshape(4, 18), expected)
+
+
+@pytest.mark.parametrize("conv", [False, True])
+def test_a_learning_layer_compiles_whole_and_learns_as_in_eager(conv):
+    """``torch.compile(fullgraph=True)``: no graph break (the input and weight checks, data-
+    dependent branches, run only eagerly), and the same weights as eager mode."""
+    torch.manual_seed(0)
+    layer = (HebbianConv2d(1, 4, kernel_size=3, rule="softhebb", lr=0.05) if conv
+             else HebbianLinear(10, 4, rule="oja", lr=0.05))
+    eager = copy.deepcopy(layer)
+    compiled = torch.compile(layer, fullgraph=True)
+    for seed in range(3):
+        x = torch.rand(2, 1, 6, 6) if conv else data(n=8, seed=seed)
+        torch.testing.assert_close(compiled(x), eager(x))
+    torch.testing.assert_close(layer.weight, eager.weight)

@@ -129,7 +129,11 @@ class PlasticLayer(nn.Module):
             self.count_update()
 
     def count_update(self) -> None:
-        """Count one plastic update; check the weights every ``check_every``."""
+        """Count one plastic update; check the weights every ``check_every``. Not in code that
+        ``torch.compile`` traces: a check is a data-dependent branch (check eagerly there, e.g.
+        ``layer.check_weights()`` between compiled steps)."""
+        if torch.compiler.is_compiling():
+            return
         self.updates += 1
         if self.updates % self.check_every == 0:
             self.check_weights()
@@ -207,7 +211,7 @@ class PlasticLayer(nn.Module):
                    f"Plastic layers take floating-point input: x.to({dtype}) (8-bit pixels: "
                    f"x.to({dtype}) / 255).")
             raise TypeError(f"{name}'s weights are {dtype}, its input is {x.dtype}. {fix}")
-        if self.learning and not torch.isfinite(x).all():
+        if self.learning and not torch.compiler.is_compiling() and not torch.isfinite(x).all():
             raise ValueError(f"{type(self).__name__} received NaN or Inf input; plasticity would "
                              "corrupt the weights. Clean the input or call eval() first.")
 
