@@ -54,7 +54,7 @@ def run_killed(run: Callable[[], object], point: str, call: int) -> bool:
     pid = os.fork()
     if pid == 0:  # the child: never returns
         try:
-            torch.set_num_threads(1)
+            torch.set_num_threads(1)  # runs keep it: threads=null never raises the count
             owner, name, original = _resolve(KILL_POINTS[point])
             setattr(owner, name, _killing(original, call, torn=point == TORN))
             run()

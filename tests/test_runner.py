@@ -165,29 +165,22 @@ def torch_threads():
 
 
 @pytest.mark.usefixtures("torch_threads")
-def test_threads_come_from_the_config_then_the_environment_then_the_affinity(tmp_path,
-                                                                             monkeypatch):
-    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+def test_threads_come_from_the_config_else_torch_capped_at_the_usable_cores(tmp_path,
+                                                                           monkeypatch):
     run_experiment(quick_config(threads=1), tmp_path / "set")
     assert torch.get_num_threads() == 1
-    run_experiment(quick_config(), tmp_path / "environment")
-    assert torch.get_num_threads() == 2
-    monkeypatch.delenv("OMP_NUM_THREADS")
+    run_experiment(quick_config(), tmp_path / "kept")  # null never raises torch's count
+    assert torch.get_num_threads() == 1
+    torch.set_num_threads(2)
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0}, raising=False)
-    run_experiment(quick_config(), tmp_path / "affinity")
+    run_experiment(quick_config(), tmp_path / "capped")  # one usable core
     assert torch.get_num_threads() == 1
 
 
 @pytest.mark.usefixtures("torch_threads")
-@pytest.mark.parametrize("threads, variable, message", [
-    (0, None, "threads=0: give a positive number"),
-    (None, "two", "OMP_NUM_THREADS='two' is not a number"),
-])
-def test_bad_thread_counts_are_named(tmp_path, monkeypatch, threads, variable, message):
-    if variable is not None:
-        monkeypatch.setenv("OMP_NUM_THREADS", variable)
-    with pytest.raises(ValueError, match=message):
-        run_experiment(quick_config(threads=threads), tmp_path)
+def test_a_bad_thread_count_is_named(tmp_path):
+    with pytest.raises(ValueError, match="threads=0: give a positive number"):
+        run_experiment(quick_config(threads=0), tmp_path)
 
 
 def test_nothing_is_prepared_after_the_final_task(tmp_path, monkeypatch):

@@ -265,7 +265,7 @@ class Config:
     scenario: str = "class"  # task | domain | class (van de Ven et al. 2022)
     class_head: str = "expanding"  # class scenario: train seen classes' units, or full: all
     device: str = "cpu"  # cpu | cuda | cuda:N | auto
-    threads: Optional[int] = None  # torch CPU threads; null: $OMP_NUM_THREADS, else this process's cores
+    threads: Optional[int] = None  # torch CPU threads; null: torch's, at most this process's cores
     resume: bool = False  # continue the run whose checkpoint is in the run directory
     data: DataConfig = field(default_factory=DataConfig)
     benchmark: BenchmarkConfig = field(default_factory=BenchmarkConfig)

@@ -79,27 +79,22 @@ def build_logger(cfg: LoggerConfig, run_dir, purge_step: int | None) -> NullLogg
 
 
 def set_threads(threads: int | None) -> int:
-    """Give torch ``threads`` intra-op threads and return the number. None: ``OMP_NUM_THREADS``
-    when the environment sets it, else the cores this process may use (its CPU affinity, which
-    a container or ``taskset`` narrows; torch's own default counts the machine's cores, and
-    more threads than free cores slow a small model's step several times over)."""
+    """Give torch ``threads`` intra-op threads and return the number. None: torch's own
+    setting (which follows ``OMP_NUM_THREADS`` and any ``torch.set_num_threads`` before),
+    capped at the cores this process may use — its CPU affinity, which a container or
+    ``taskset`` narrows while torch counts the machine's cores; more threads than free cores
+    slow a small model's step several times over."""
     if threads is None:
-        threads = _default_threads()
+        threads = min(torch.get_num_threads(), _usable_cores())
     if threads < 1:
         raise ValueError(f"threads={threads}: give a positive number of CPU threads, or null "
-                         "for the cores this process may use.")
-    torch.set_num_threads(threads)
+                         "for torch's setting capped at the cores this process may use.")
+    if threads != torch.get_num_threads():  # a forked child must not start a new thread pool
+        torch.set_num_threads(threads)
     return threads
 
 
-def _default_threads() -> int:
-    variable = os.environ.get("OMP_NUM_THREADS")
-    if variable:
-        try:
-            return int(variable)
-        except ValueError:
-            raise ValueError(f"OMP_NUM_THREADS={variable!r} is not a number of threads; set it "
-                             "to one (e.g. 1), or unset it and set threads=N.") from None
+def _usable_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
