@@ -1,4 +1,5 @@
-"""Run one continual-learning experiment.
+"""Run one continual-learning experiment: the repository's entry to :mod:`hebbnet.cli`, the same
+command as ``hebbnet-train`` and ``python -m hebbnet`` once the package is installed.
 
     python train.py                                   # Split Digits, class-incremental
     python train.py benchmark=split_mnist scenario=class strategy=naive data.root=../shared/data seed=1
@@ -6,104 +7,10 @@
     python train.py --multirun seed=1,2,3 strategy=naive,joint
     python train.py resume=true hydra.run.dir=DIR     # continue an interrupted run, as started
 
-Configuration lives in conf/ and is typed by hebbnet/config/schema.py.
+Configuration lives in hebbnet/conf/ and is typed by hebbnet/config/schema.py.
 """
 
-from __future__ import annotations
-
-import logging
-import sys
-from pathlib import Path
-
-import hydra
-from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, OmegaConf
-
-from hebbnet.config.overrides import (
-    missing_launcher_message,
-    unknown_key_messages,
-    with_saved_overrides,
-)
-from hebbnet.config.published import apply_published, override_keys, unpublished_setting
-from hebbnet.config.store import register_configs
-from hebbnet.continual import RunDirectoryError, run_experiment
-from hebbnet.continual.report import format_report
-from hebbnet.files import write_text
-
-CONFIG_DIR = Path(__file__).resolve().parent / "conf"
-log = logging.getLogger("train")
-
-register_configs()
-
-
-@hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")
-def main(cfg: DictConfig) -> float:
-    hydra_cfg = HydraConfig.get()
-    run_dir = Path(hydra_cfg.runtime.output_dir)
-    record = _RunRecord(cfg, run_dir)
-    try:
-        experiment = hydra_cfg.runtime.choices.get("experiment")
-        applied = apply_published(cfg, experiment, override_keys(list(hydra_cfg.overrides.task)))
-        if applied:
-            log.info("Published values for this experiment: %s", applied)
-        if warning := unpublished_setting(cfg, experiment):
-            log.warning("%s", warning)
-        config = OmegaConf.to_object(cfg)
-        metrics = run_experiment(config, run_dir, on_start=record.accept)
-    except FloatingPointError as error:  # a NaN loss or weight
-        log.error("%s The checkpoint of the last finished task is kept in %s.", error, run_dir)
-        raise SystemExit(1) from error
-    except (ValueError, TypeError, OSError, RunDirectoryError) as error:
-        log.error("%s", error)
-        raise SystemExit(1) from error
-    finally:
-        record.close()
-    tensorboard_dir = run_dir / "tensorboard" if config.logger.name == "tensorboard" else None
-    print(format_report(metrics, run_dir, tensorboard_dir))
-    return metrics["acc"]
-
-
-class _RunRecord:
-    """What Hydra would write into the run directory before the run starts — ``.hydra/`` (the
-    config as composed, Hydra's own, the overrides) and the log file ``<job>.log`` — written
-    only once the run is accepted, so that a refused start leaves the directory as it was."""
-
-    def __init__(self, cfg: DictConfig, run_dir: Path):
-        hydra_cfg = HydraConfig.instance().cfg
-        self.run_dir = run_dir
-        self.log_name = f"{hydra_cfg.hydra.job.name}.log"
-        self.files = {
-            "config.yaml": OmegaConf.to_yaml(cfg),
-            "hydra.yaml": OmegaConf.to_yaml(hydra_cfg),
-            "overrides.yaml": OmegaConf.to_yaml(hydra_cfg.hydra.overrides.task),
-        }
-        self.handler: logging.Handler | None = None
-
-    def accept(self) -> None:
-        """Write ``.hydra/`` and log to the file from now on (appending, on resume), in the
-        console's format."""
-        (self.run_dir / ".hydra").mkdir(exist_ok=True)
-        for name, text in self.files.items():
-            write_text(self.run_dir / ".hydra" / name, text)
-        root = logging.getLogger()
-        self.handler = logging.FileHandler(self.run_dir / self.log_name)
-        self.handler.setFormatter(root.handlers[0].formatter if root.handlers else None)
-        root.addHandler(self.handler)
-
-    def close(self) -> None:
-        if self.handler is not None:
-            logging.getLogger().removeHandler(self.handler)
-            self.handler.close()
-
+from hebbnet.cli import run
 
 if __name__ == "__main__":
-    # resume=true hydra.run.dir=DIR alone: the run's saved overrides come back first.
-    sys.argv[1:] = with_saved_overrides(sys.argv[1:])
-    # Hydra rejects an unknown key without listing the valid ones: check first and explain.
-    problems = unknown_key_messages(sys.argv[1:], CONFIG_DIR)
-    if launcher := missing_launcher_message(sys.argv[1:]):
-        problems.append(launcher)
-    if problems:
-        print("\n".join(problems), file=sys.stderr)
-        sys.exit(2)
-    main()
+    run()

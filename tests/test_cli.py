@@ -2,11 +2,14 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
 import pytest
 from conftest import REPO
+
+from hebbnet.cli import CONFIG_DIR
 
 FAST = ["train.iterations=15", "logger.progress=false", "model.hidden_sizes=[64]"]
 
@@ -96,7 +99,7 @@ def test_named_experiments_compose_against_the_schema(experiment):
     from hebbnet.config.store import register_configs
 
     register_configs()
-    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         cfg = compose("config", overrides=[f"experiment={experiment}"])
     config = OmegaConf.to_object(cfg)
     assert isinstance(config, Config)
@@ -124,3 +127,20 @@ def test_a_launcher_that_is_not_installed_names_the_package():
     result = train("--multirun", "hydra/launcher=ray", *FAST)
     assert result.returncode == 2
     assert "pip install hydra-ray-launcher" in result.stderr
+
+
+def test_the_package_runs_outside_the_repository_with_its_own_configs(tmp_path):
+    """``python -m hebbnet`` from another folder (the configs ship inside the package); the
+    installed console command ``hebbnet-train`` is the same (checked where it is installed)."""
+    env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
+    module = subprocess.run([sys.executable, "-m", "hebbnet", *FAST, "logger=none",
+                             f"hydra.run.dir={tmp_path / 'run'}"], cwd=tmp_path,
+                            capture_output=True, text=True, env=env, timeout=300)
+    assert module.returncode == 0, module.stderr
+    assert (tmp_path / "run" / "train.log").exists() and (tmp_path / "run" / "metrics.json").exists()
+    command = shutil.which("hebbnet-train", path=os.path.dirname(sys.executable))
+    if command is None:
+        pytest.skip("hebbnet-train is not installed next to this Python")
+    helped = subprocess.run([command, "--help"], cwd=tmp_path, capture_output=True, text=True,
+                            env=env, timeout=300)
+    assert helped.returncode == 0 and "strategy:" in helped.stdout

@@ -5,10 +5,11 @@ import json
 
 import numpy as np
 import pytest
-from conftest import REPO, killed_and_resumed, quick_config, write_fake_mnist
+from conftest import killed_and_resumed, quick_config, write_fake_mnist
 from hydra import compose, initialize_config_dir
 from test_cli import FAST, train
 
+from hebbnet.cli import CONFIG_DIR
 from hebbnet.config import TrainConfig
 from hebbnet.config.published import apply_published, override_keys, unpublished_setting
 from hebbnet.config.schema import STRATEGY_SCHEMAS
@@ -75,7 +76,7 @@ def test_buffer_bytes_are_the_stored_images_and_labels(tmp_path):
 
 def compose_config(*overrides):
     register_configs()
-    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         return compose("config", overrides=list(overrides))
 
 

@@ -1,6 +1,6 @@
 """Typed configuration of a continual-learning run.
 
-Plain dataclasses: Hydra validates ``conf/`` against them (see :mod:`hebbnet.config.store`),
+Plain dataclasses: Hydra validates ``hebbnet/conf/`` against them (see :mod:`hebbnet.config.store`),
 and Python users build them directly, e.g. ``Config(benchmark=BenchmarkConfig(n_tasks=3))``.
 Each group whose options differ in shape (``model``, ``strategy``) has one dataclass per option.
 """
@@ -173,7 +173,7 @@ class AGEMConfig(ReplayConfig):
 @dataclass
 class CLSERConfig(ERConfig):
     """Defaults of the authors' code (NeurAI-Lab/CLS-ER, models/clser.py); their tuned values
-    per setting are in conf/strategy/clser.yaml."""
+    per setting are in hebbnet/conf/strategy/clser.yaml."""
 
     name: str = "clser"
     reg_weight: float = 0.1  # λ of the consistency term toward the better memory's logits

@@ -1,4 +1,4 @@
-"""Registers the schema with Hydra's ConfigStore so ``conf/`` is validated on composition, and
+"""Registers the schema with Hydra's ConfigStore so ``hebbnet/conf/`` is validated on composition, and
 reads a run's saved ``config.yaml`` back into the typed :class:`Config`."""
 
 from __future__ import annotations
