@@ -233,11 +233,41 @@ def test_layer_scales_bring_each_layers_peak_activity_to_one():
     ({"pixel_bits": 3}, "pixel_bits must be one of"),
     ({"store": "latents"}, "Unknown strategy.store 'latents'; valid: pixels, codes"),
     ({"store": "codes"}, "this model reads pixels; give it a code, e.g. model.code_size=2000"),
+    ({"slow_cortex_decay": 1.0}, "slow_cortex_decay averages .* give a decay in \\(0, 1\\)"),
 ])
 def test_bad_cls_settings_fail_before_any_training(options, message, tmp_path):
     with pytest.raises(ValueError, match=message):
         run_experiment(quick_config(strategy=cls_config(**options)), tmp_path)
     assert not (tmp_path / "checkpoint.pt").exists()
+
+
+def test_a_slow_cortex_is_the_moving_average_that_answers_and_resumes(tmp_path, monkeypatch):
+    cfg = quick_config(strategy=cls_config(slow_cortex_decay=0.9),
+                       train=TrainConfig(batch_size=32, iterations=20))
+    plain = run_experiment(quick_config(strategy=cls_config(), train=cfg.train), tmp_path / "p")
+    straight = run_experiment(cfg, tmp_path / "straight")
+    state = torch.load(tmp_path / "straight" / "checkpoint.pt", weights_only=False)["strategy"]
+    slow = state["slow_cortex"]
+    n_weights = sum(v.numel() for k, v in slow.items() if k.endswith(("weight", "bias")))
+    assert straight["strategy_bytes"] == plain["strategy_bytes"] + 4 * n_weights
+    assert straight["acc_matrix"] != plain["acc_matrix"]  # the slow copy answers, not the cortex
+    resumed = killed_and_resumed(cfg, tmp_path / "killed", monkeypatch)
+    assert resumed["acc_matrix"] == straight["acc_matrix"]
+
+
+def test_the_slow_cortex_follows_the_cortex_as_an_average():
+    model = nn.Linear(3, 2)
+    benchmark = split_tasks(load_dataset("digits"), 2, 5, list(range(10)))
+    scenario = Scenario.from_benchmark("class", benchmark)  # no training here
+    cls = ComplementaryLearningSystem(model, scenario, TrainConfig(), torch.Generator(),
+                                      slow_cortex_decay=0.9)
+    start = model.weight.detach().clone()
+    for _ in range(3):
+        model.weight.data += 1.0
+        cls.after_step()
+    # decays min(1 − 1/(n+1), 0.9) = 1/2, 2/3, 3/4: the mean of the four weights so far
+    torch.testing.assert_close(cls.predictor.weight, start + 1.5)
+    assert cls.predictor is not model
 
 
 def test_a_non_finite_loss_in_sleep_stops_the_run_as_in_wake(tmp_path, monkeypatch):

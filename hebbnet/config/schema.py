@@ -235,6 +235,9 @@ class CLSConfig(StrategyConfig):
     # Systems consolidation: the hippocampus is removed after this many sleeps (it stores and
     # replays nothing from then on); null: never. 0: a CLS without a hippocampus.
     lesion_after: Optional[int] = None
+    # A slowly consolidating copy of the cortex: the moving average of its weights, decay d per
+    # step (at most; 1 − 1/(n+1) over the first steps), answers at test time; null: none.
+    slow_cortex_decay: Optional[float] = None
     # Unsupervised sleep (Tadros et al. 2022): the cortex run as spiking units on noise.
     spiking_sleep: SpikingSleepConfig = field(default_factory=SpikingSleepConfig)
 

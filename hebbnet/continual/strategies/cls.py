@@ -1,4 +1,4 @@
-"""The complementary learning system (McClelland, McNaughton & O'Reilly 1995): a fast
+r"""The complementary learning system (McClelland, McNaughton & O'Reilly 1995): a fast
 hippocampal store and a slow cortex, consolidated by sleep.
 
 Two phases, both read top to bottom here:
@@ -18,6 +18,11 @@ stores nothing and nothing is replayed, awake or asleep (downscaling, a cortical
 on). Old tasks' accuracy at the end, against the number of sleeps before the lesion, is the
 systems-consolidation curve (benchmarks/RESULTS.md).
 
+A slow cortex (``slow_cortex_decay=d``): besides the cortex that learns, a copy whose weights
+follow it as a moving average, :math:`\theta_s \leftarrow d\,\theta_s + (1-d)\,\theta`
+after every wake and sleep step, answers at test time — the slowly integrating neocortex of the
+theory, as CLS-ER's stable model (Arani et al. 2022) is. It counts as bytes beyond the model.
+
 Sleep comes after every experience (the runner calls it, measuring accuracy right before and
 after), or — ``sleep_every=N``, for streams whose task boundaries nobody announces — every N
 wake steps, from inside the wake loop. ``memory_bytes`` is the hippocampus's budget: all it
@@ -36,6 +41,7 @@ replay is the spontaneous reactivation of its attractors
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, is_dataclass
 
@@ -47,6 +53,7 @@ from hebbnet.config.schema import CLSConfig, SpikingSleepConfig
 from hebbnet.continual.benchmark import Experience, TensorSet
 from hebbnet.continual.scenario import mask_logits
 from hebbnet.continual.strategies.base import FirstPass, StepMonitor, Strategy, TrainStats
+from hebbnet.continual.strategies.clser import ema_update
 from hebbnet.data import to_float
 from hebbnet.data.augment import random_shift
 from hebbnet.layers.sparse_code import SparseCode
@@ -108,7 +115,8 @@ class ComplementaryLearningSystem(Strategy):
                  replay_shift: int = _DEFAULT.replay_shift, code_size: int = _DEFAULT.code_size,
                  code_active: int = _DEFAULT.code_active,
                  lesion_after: int | None = _DEFAULT.lesion_after,
-                 hippocampus: str = _DEFAULT.hippocampus, attractor=None, spiking_sleep=None):
+                 hippocampus: str = _DEFAULT.hippocampus, attractor=None, spiking_sleep=None,
+                 slow_cortex_decay: float | None = _DEFAULT.slow_cortex_decay):
         super().__init__(model, scenario, schedule, generator)
         if (sleep_steps < 0 or replay_shift < 0 or sleep_batch_size <= 0
                 or (sleep_every is not None and sleep_every <= 0)):
@@ -137,6 +145,14 @@ class ComplementaryLearningSystem(Strategy):
         self.input_sum, self.inputs_seen = None, 0  # the average input drives spiking sleep
         self.wake_steps = 0  # over the whole run: the clock of task-free sleep
         self.lesion_after, self.sleeps = lesion_after, 0
+        self.slow_cortex, self.slow_cortex_decay = None, slow_cortex_decay
+        if slow_cortex_decay is not None:
+            if not 0 < slow_cortex_decay < 1 or self.learns_locally:
+                raise ValueError("strategy.slow_cortex_decay averages a gradient-trained "
+                                 "cortex's weights: give a decay in (0, 1) (e.g. 0.999) for a "
+                                 f"model trained by backprop, or null; got {slow_cortex_decay}.")
+            self.slow_cortex = copy.deepcopy(model).requires_grad_(False)
+        self.steps = 0  # optimiser steps, wake and sleep: the slow cortex's averaging clock
 
     def _make_hippocampus(self, kind: str, attractor: dict, memory_bytes: int, pixel_bits: int,
                           code_size: int, code_active: int, seed: int):
@@ -275,19 +291,34 @@ class ComplementaryLearningSystem(Strategy):
         return F.cross_entropy(mask_logits(logits, self.scenario.train_mask(task, replay.t)),
                                replay.y)
 
+    @property
+    def predictor(self) -> nn.Module:
+        """The slow cortex when there is one, else the cortex."""
+        return self.slow_cortex if self.slow_cortex is not None else self.model
+
+    def after_step(self) -> None:
+        self.steps += 1
+        if self.slow_cortex is not None:
+            decay = min(1 - 1 / (self.steps + 1), self.slow_cortex_decay)
+            ema_update(self.slow_cortex, self.model, decay)
+
     def memory_bytes(self) -> int:
         """The hippocampus; the average input (float32 per pixel) when spiking sleep uses it;
         with stored codes, what rebuilds the fixed code layer that makes them (its projection,
-        or the seed it is drawn from, and its thresholds)."""
+        or the seed it is drawn from, and its thresholds); the slow cortex's weights."""
         average = self.input_sum.nbytes if self.input_sum is not None else 0
         code = sum(module.stored_bytes() for module in self.model.modules()
                    if isinstance(module, SparseCode))
-        return self.hippocampus.nbytes + average + (code if self.codes else 0)
+        slow = (sum(p.numel() * p.element_size() for p in self.slow_cortex.parameters())
+                if self.slow_cortex is not None else 0)
+        return self.hippocampus.nbytes + average + (code if self.codes else 0) + slow
 
     def state_dict(self) -> dict:
         return {**super().state_dict(), "hippocampus": self.hippocampus.state_dict(),
                 "wake_steps": self.wake_steps, "sleeps": self.sleeps, "input_sum": self.input_sum,
-                "inputs_seen": self.inputs_seen}
+                "inputs_seen": self.inputs_seen, "steps": self.steps,
+                "slow_cortex": (self.slow_cortex.state_dict()
+                                if self.slow_cortex is not None else None)}
 
     def load_state_dict(self, state: dict) -> None:
         super().load_state_dict(state)
@@ -298,3 +329,9 @@ class ComplementaryLearningSystem(Strategy):
                              "how many sleeps have passed; start the lesioned run afresh.")
         self.sleeps = state.get("sleeps", 0)
         self.input_sum, self.inputs_seen = state["input_sum"], state["inputs_seen"]
+        self.steps = state.get("steps", 0)  # absent from checkpoints before the slow cortex
+        if self.slow_cortex is not None:
+            if state.get("slow_cortex") is None:
+                raise ValueError("This checkpoint has no slow cortex; start the run with "
+                                 "strategy.slow_cortex_decay afresh.")
+            self.slow_cortex.load_state_dict(state["slow_cortex"])
