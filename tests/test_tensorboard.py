@@ -35,6 +35,10 @@ def test_event_files_hold_scalars_matrix_histograms_and_hparams(tmp_path):
     assert [e.step for e in events.Scalars("test_acc/task_4")] == [90, 100]
 
     assert [e.step for e in events.Images("accuracy_matrix")] == [20, 40, 60, 80, 100]
+    assert [e.step for e in events.Images("accuracy_matrix_figure")] == [100]  # after the last
+    assert "custom_scalars__config__" in tags["tensors"]  # the grouped charts' layout
+    lrs = [e.value for e in events.Scalars("train/lr")]
+    assert lrs == pytest.approx([cfg.train.lr] * len(loss))
     assert "weights/head.weight" in tags["histograms"]
     head = events.Histograms("weights/head.weight")[-1].histogram_value
     assert head.num == 10 * 400 and sum(head.bucket) == head.num  # every weight in a bucket

@@ -244,6 +244,8 @@ class _TaskMonitor:
         global_step = self.step0 + step + 1
         if global_step % max(self.cfg.logger.log_every, 1) == 0:
             self.logger.scalar("train/loss", loss, global_step)
+            if (optimizer := self.parts.strategy.optimizer) is not None:
+                self.logger.scalar("train/lr", optimizer.param_groups[0]["lr"], global_step)
             self.bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
         every = self.cfg.logger.eval_every
         if every > 0 and (step + 1) % every == 0 and step + 1 < steps:

@@ -8,9 +8,24 @@ import numpy as np
 import torch
 from torch import nn
 
-from hebbnet.monitor.plots import accuracy_matrix_image, receptive_field_grid
+from hebbnet.monitor.plots import (
+    accuracy_matrix_image,
+    plot_accuracy_matrix,
+    receptive_field_grid,
+)
 
 LOGGERS = ("tensorboard", "none")
+# TensorBoard's Custom Scalars tab: every task's test accuracy in one chart, each sleep's
+# before and after in one, instead of a card of two or three points per tag.
+LAYOUT = {
+    "continual learning": {
+        "test accuracy per task": ["Multiline", [r"test_acc/task_\d+", "test_acc/average_seen"]],
+        "training loss and learning rate": ["Multiline", ["train/loss", "train/lr"]],
+    },
+    "sleep": {
+        "accuracy before and after each sleep": ["Multiline", [r"sleep/acc_(before|after)/.*"]],
+    },
+}
 
 
 class NullLogger:
@@ -40,7 +55,9 @@ class NullLogger:
 
 
 class TensorBoardLogger(NullLogger):
-    """Scalars, the accuracy matrix as an image, weight histograms and hparams.
+    """Scalars (grouped by :data:`LAYOUT` in the Custom Scalars tab), the accuracy matrix as a
+    cheap image after every task and as a labelled figure with its numbers after the last,
+    weight histograms and hparams.
 
     ``purge_step`` drops events a resumed run logged after its last checkpoint.
     """
@@ -51,6 +68,7 @@ class TensorBoardLogger(NullLogger):
         self.log_dir = Path(log_dir)
         self.histograms = histograms
         self.writer = SummaryWriter(str(self.log_dir), purge_step=purge_step)
+        self.writer.add_custom_scalars(LAYOUT)
 
     def scalar(self, tag: str, value: float, step: int) -> None:
         self.writer.add_scalar(tag, value, step)
@@ -60,6 +78,8 @@ class TensorBoardLogger(NullLogger):
             self.writer.add_scalar(f"test_acc/task_{j}", R[task, j], step)
         self.writer.add_scalar("test_acc/average_seen", float(np.mean(R[task, : task + 1])), step)
         self.writer.add_image("accuracy_matrix", accuracy_matrix_image(R), step)
+        if task == len(R) - 1:  # drawn once: matplotlib costs a short run ~0.3 s per figure
+            self.writer.add_figure("accuracy_matrix_figure", plot_accuracy_matrix(R), step)
         if self.histograms:
             for name, parameter in model.named_parameters():
                 self.histogram(f"weights/{name}", parameter.detach(), step)
