@@ -1,5 +1,6 @@
 """Tables over seeds from run directories: rows by setting, analytic mean, std and interval."""
 
+import csv
 import json
 import statistics
 
@@ -14,7 +15,8 @@ def fake_run(folder, overrides, seed, acc, validation=None):
     (folder / ".hydra" / "overrides.yaml").write_text(
         "".join(f"- {o}\n" for o in [*overrides, f"seed={seed}", f"hydra.run.dir={folder}"]))
     metrics = {"seed": seed, "acc": acc, "bwt": -0.1, "forgetting": 0.1, "strategy_bytes": 800,
-               "train_seconds": 2.0, "validation": {"acc": validation} if validation else None}
+               "train_seconds": 2.0, "validation": {"acc": validation} if validation else None,
+               "acc_matrix": [[1.0, 0.0], [acc - 0.1, acc + 0.1]]}
     (folder / "metrics.json").write_text(json.dumps(metrics))
 
 
@@ -44,3 +46,15 @@ def test_a_folder_without_runs_says_so(tmp_path, capsys):
         main([str(tmp_path)])
     with pytest.raises(SystemExit, match="Not a directory"):
         main([str(tmp_path / "missing")])
+
+
+def test_the_rows_also_go_to_csv_and_the_curves_to_a_figure(tmp_path):
+    for seed, acc in zip((1, 2), (0.90, 0.94)):
+        fake_run(tmp_path / f"runs/er/seed{seed}", ["strategy=er"], seed, acc)
+    main([str(tmp_path / "runs"), "--csv", str(tmp_path / "t.csv"),
+          "--figure", str(tmp_path / "f.png")])
+    rows = list(csv.DictReader((tmp_path / "t.csv").open()))
+    assert len(rows) == 1 and rows[0]["settings"] == "strategy=er" and rows[0]["seeds"] == "1 2"
+    assert float(rows[0]["acc_mean"]) == pytest.approx(92.0)
+    assert float(rows[0]["acc_std"]) == pytest.approx(statistics.stdev([90.0, 94.0]))
+    assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"

@@ -9,12 +9,17 @@ writes its command-line overrides to ``.hydra/overrides.yaml`` beside it. Runs w
 differ only in ``seed`` (and in keys that do not change a result: ``hydra.*``, ``data.root``,
 ``resume``, ``logger.*``) form one row. Columns: ACC with the 95 % confidence interval of its
 mean (Student's t, n − 1 degrees of freedom), the validation split's ACC where the runs have
-one, BWT, forgetting (points), the bytes beyond the model, training seconds.
+one, BWT, forgetting (points), the bytes beyond the model, training seconds. ``--csv FILE``
+writes the same rows as CSV; ``--figure FILE.png`` draws each setting's average accuracy over
+the tasks seen so far, after each task, as mean ± std over seeds.
+
+    python -m hebbnet.continual.aggregate multirun/cls_vs_er --csv cls_vs_er.csv --figure cls_vs_er.png
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import statistics
 import sys
@@ -76,20 +81,25 @@ def mean_std(values: list[float], scale: float = 1.0, digits: int = 2) -> str:
     return f"{statistics.mean(values) * scale:.{digits}f} ± {std * scale:.{digits}f}"
 
 
-def table(runs: list[Run]) -> str:
-    rows: dict[tuple[str, ...], list[Run]] = {}
+def by_setting(runs: list[Run]) -> dict[tuple[str, ...], list[dict]]:
+    """Each setting's runs' metrics, settings sorted, runs by seed."""
+    rows: dict[tuple[str, ...], list[dict]] = {}
     for run in runs:
-        rows.setdefault(run.settings, []).append(run)
+        rows.setdefault(run.settings, []).append(run.metrics)
+    return {settings: sorted(group, key=lambda m: m["seed"])
+            for settings, group in sorted(rows.items())}
+
+
+def table(runs: list[Run]) -> str:
     lines = ["| settings | seeds | ACC % | 95 % CI of the mean | validation ACC % | BWT | "
              "forgetting | bytes beyond the model | training s |",
              "|---|---|---|---|---|---|---|---|---|"]
-    for settings, group in sorted(rows.items()):
-        metrics = [run.metrics for run in group]
+    for settings, metrics in by_setting(runs).items():
         acc = [m["acc"] for m in metrics]
         validation = [m["validation"]["acc"] for m in metrics if m.get("validation")]
         lines.append(
             f"| {' '.join(settings) or '(defaults)'} "
-            f"| {','.join(str(m['seed']) for m in sorted(metrics, key=lambda m: m['seed']))} "
+            f"| {','.join(str(m['seed']) for m in metrics)} "
             f"| {mean_std(acc, 100)} | ± {100 * confidence_interval(acc):.2f} "
             f"| {mean_std(validation, 100) if validation else ''} "
             f"| {mean_std([m['bwt'] for m in metrics], 100)} "
@@ -99,10 +109,58 @@ def table(runs: list[Run]) -> str:
     return "\n".join(lines)
 
 
+def write_csv(runs: list[Run], path: Path) -> None:
+    """One row per setting: the table's columns as numbers (percent, points, bytes, s)."""
+    columns = ("acc", "bwt", "forgetting", "train_seconds")
+    with open(path, "w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["settings", "seeds", "acc_mean", "acc_std", "acc_ci95", "bwt_mean",
+                         "bwt_std", "forgetting_mean", "forgetting_std", "train_seconds_mean",
+                         "train_seconds_std", "bytes"])
+        for settings, metrics in by_setting(runs).items():
+            values = {c: [m[c] * (1 if c == "train_seconds" else 100) for m in metrics]
+                      for c in columns}
+            spread = {c: statistics.stdev(v) if len(v) > 1 else 0.0 for c, v in values.items()}
+            writer.writerow([" ".join(settings) or "(defaults)",
+                             " ".join(str(m["seed"]) for m in metrics),
+                             statistics.mean(values["acc"]), spread["acc"],
+                             100 * confidence_interval([m["acc"] for m in metrics]),
+                             statistics.mean(values["bwt"]), spread["bwt"],
+                             statistics.mean(values["forgetting"]), spread["forgetting"],
+                             statistics.mean(values["train_seconds"]),
+                             spread["train_seconds"],
+                             max(m["strategy_bytes"] for m in metrics)])
+
+
+def plot_average_accuracy(runs: list[Run]):
+    """Per setting: the mean accuracy over the tasks seen so far after each task (mean ± std
+    over seeds, shaded)."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for settings, metrics in by_setting(runs).items():
+        curves = np.array([[np.mean(row[: i + 1]) for i, row in enumerate(m["acc_matrix"])]
+                           for m in metrics])
+        tasks = np.arange(1, curves.shape[1] + 1)
+        mean, std = 100 * curves.mean(0), 100 * curves.std(0, ddof=1 if len(curves) > 1 else 0)
+        label = f"{' '.join(settings) or '(defaults)'} (n={len(metrics)})"
+        ax.plot(tasks, mean, marker="o", label=label)
+        ax.fill_between(tasks, mean - std, mean + std, alpha=0.2)
+    ax.set_xlabel("after training task")
+    ax.set_ylabel("accuracy on the tasks seen so far, %")
+    ax.set_xticks(tasks)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", type=Path, nargs="+",
                         help="multirun or run directories (searched recursively)")
+    parser.add_argument("--csv", type=Path, help="also write the rows to this CSV file")
+    parser.add_argument("--figure", type=Path, help="also draw the accuracy curves to this image")
     args = parser.parse_args(argv)
     missing = [str(f) for f in args.folders if not f.is_dir()]
     if missing:
@@ -112,6 +170,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"No finished run (a folder with metrics.json) under "
                  f"{', '.join(map(str, args.folders))}.")
     print(table(runs))
+    if args.csv:
+        write_csv(runs, args.csv)
+    if args.figure:
+        plot_average_accuracy(runs).savefig(args.figure, dpi=120)
 
 
 if __name__ == "__main__":
