@@ -327,3 +327,25 @@ def test_a_learning_layer_compiles_whole_and_learns_as_in_eager(conv):
         x = torch.rand(2, 1, 6, 6) if conv else data(n=8, seed=seed)
         torch.testing.assert_close(compiled(x), eager(x))
     torch.testing.assert_close(layer.weight, eager.weight)
+
+
+def test_conv_arguments_as_torch_nn_takes_them():
+    """kernel_size=(k, k) and padding="same" as for nn.Conv2d; one mechanism needs no list."""
+    conv = HebbianConv2d(1, 4, kernel_size=(3, 3), padding="same",
+                         homeostasis=SynapticScaling(4, target=0.5))
+    assert conv(torch.rand(2, 1, 7, 7)).shape == (2, 4, 7, 7)
+    assert conv.kernel_size == 3 and conv.padding == 1 and len(conv.homeostasis) == 1
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: HebbianConv2d(1, 4, kernel_size=(3, 5)), ValueError, "square"),
+    (lambda: HebbianConv2d(1, 4, kernel_size=4, padding="same"), ValueError, "odd kernel_size"),
+    (lambda: HebbianConv2d(1, 4, kernel_size=3, padding="valid"), ValueError, '"same"'),
+    (lambda: HebbianLinear(10, 4, homeostasis=[torch.nn.ReLU()]), TypeError,
+     "takes Homeostasis modules"),
+    (lambda: HebbianLinear(10, 4, homeostasis=[SynapticScaling(8, target=0.5)]), ValueError,
+     r"keeps rate for 8 units, the layer has 4 outputs: build it with SynapticScaling\(4"),
+])
+def test_bad_layer_arguments_name_the_argument_and_the_fix(make, error, message):
+    with pytest.raises(error, match=message):
+        make()

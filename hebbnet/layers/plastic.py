@@ -79,7 +79,7 @@ class PlasticLayer(nn.Module):
                                    requires_grad=False)
         self.bias = nn.Parameter(torch.zeros(weight_shape[0]), requires_grad=False) if bias else None
         self.rule = make_rule(rule, n_in, weight_shape[0])
-        self.homeostasis = nn.ModuleList(homeostasis)
+        self.homeostasis = nn.ModuleList(_mechanisms(homeostasis, weight_shape[0]))
         self.consolidation = consolidation
         self.lr, self.update, self.output = lr, update, output
         self.plastic = True
@@ -216,6 +216,44 @@ class PlasticLayer(nn.Module):
                              "corrupt the weights. Clean the input or call eval() first.")
 
 
+def _mechanisms(homeostasis, n_out: int) -> list[Homeostasis]:
+    """``homeostasis`` as a list (one mechanism or several), each checked: a Homeostasis module
+    whose per-unit state has the layer's ``n_out`` units."""
+    mechanisms = [homeostasis] if isinstance(homeostasis, nn.Module) else list(homeostasis)
+    for mechanism in mechanisms:
+        if not isinstance(mechanism, Homeostasis):
+            raise TypeError(f"homeostasis= takes Homeostasis modules (SynapticScaling, "
+                            f"IntrinsicPlasticity, WeightNormalization) or a list of them; got "
+                            f"{type(mechanism).__name__}.")
+        for name, state in mechanism.named_buffers():
+            if state.ndim == 1 and len(state) != n_out:
+                raise ValueError(f"{type(mechanism).__name__} keeps {name} for {len(state)} "
+                                 f"units, the layer has {n_out} outputs: build it with "
+                                 f"{type(mechanism).__name__}({n_out}, ...).")
+    return mechanisms
+
+
+def _square_kernel(kernel_size: int | Sequence[int]) -> int:
+    """The side of a square kernel given as ``k`` or ``(k, k)``."""
+    sides = (kernel_size,) * 2 if isinstance(kernel_size, int) else tuple(kernel_size)
+    if len(sides) != 2 or sides[0] != sides[1] or sides[0] < 1:
+        raise ValueError(f"kernel_size must be a positive int or a square (k, k); got "
+                         f"{kernel_size!r} (HebbianConv2d learns square kernels only).")
+    return int(sides[0])
+
+
+def _padding(padding: int | str, kernel_size: int, stride: int) -> int:
+    """``"same"`` as the int that keeps the size (stride 1, odd kernel), or the int given."""
+    if padding == "same":
+        if stride != 1 or kernel_size % 2 == 0:
+            raise ValueError(f'padding="same" needs stride 1 and an odd kernel_size; got stride '
+                             f"{stride}, kernel_size {kernel_size}. Give padding as an int.")
+        return kernel_size // 2
+    if not isinstance(padding, int) or padding < 0:
+        raise ValueError(f'padding must be an int >= 0 or "same"; got {padding!r}.')
+    return padding
+
+
 class HebbianLinear(PlasticLayer):
     """Dense plastic layer: ``y = respond(W x + b)``, W of shape (out_features, in_features).
 
@@ -225,7 +263,7 @@ class HebbianLinear(PlasticLayer):
 
     def __init__(self, in_features: int, out_features: int, rule="oja", lr: float = 0.01,
                  update: str = "local", bias: bool = False,
-                 homeostasis: Sequence[Homeostasis] = (), output: str = "response",
+                 homeostasis: Homeostasis | Sequence[Homeostasis] = (), output: str = "response",
                  init_gain: float = 1.0, consolidation: TagAndCapture | None = None):
         super().__init__((out_features, in_features), in_features, rule, lr, update, bias,
                          homeostasis, output, init_gain, consolidation)
@@ -249,16 +287,21 @@ class HebbianLinear(PlasticLayer):
 class HebbianConv2d(PlasticLayer):
     """Convolutional plastic layer: every image patch is a presynaptic sample for the rule,
     the ``out_channels`` units at each position its postsynaptic units (shared weights).
-    ``padding_mode`` is ``"zeros"`` or ``"reflect"``."""
+    ``kernel_size`` is an int or a square ``(k, k)``; ``padding`` an int or ``"same"`` (stride
+    1, odd kernel: the output keeps the input's size); ``padding_mode`` is ``"zeros"`` or
+    ``"reflect"``."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
-                 padding: int = 0, rule="softhebb", lr: float = 0.01, update: str = "local",
-                 bias: bool = False, homeostasis: Sequence[Homeostasis] = (),
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
+                 stride: int = 1, padding: int | str = 0, rule="softhebb", lr: float = 0.01,
+                 update: str = "local", bias: bool = False,
+                 homeostasis: Homeostasis | Sequence[Homeostasis] = (),
                  output: str = "response", init_gain: float = 1.0, padding_mode: str = "zeros",
                  consolidation: TagAndCapture | None = None):
         if padding_mode not in PADDING_MODES:
             raise ValueError(f"Unknown padding_mode {padding_mode!r}; valid: "
                              f"{', '.join(PADDING_MODES)}.")
+        kernel_size = _square_kernel(kernel_size)
+        padding = _padding(padding, kernel_size, stride)
         n_in = in_channels * kernel_size * kernel_size
         super().__init__((out_channels, in_channels, kernel_size, kernel_size), n_in, rule, lr,
                          update, bias, homeostasis, output, init_gain, consolidation)

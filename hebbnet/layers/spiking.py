@@ -35,7 +35,7 @@ class SpikingLinear(PlasticLayer):
     def __init__(self, in_features: int, out_features: int, rule="stdp",
                  neurons: LIF | None = None, lr: float = 1.0, update: str = "local",
                  w_max: float | None = 1.0, init_max: float = 0.3,
-                 homeostasis: Sequence[Homeostasis] = (),
+                 homeostasis: Homeostasis | Sequence[Homeostasis] = (),
                  consolidation: TagAndCapture | None = None):
         neurons = neurons if neurons is not None else LIF(out_features)
         if neurons.n != out_features:
