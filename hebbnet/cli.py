@@ -50,6 +50,7 @@ def main(cfg: DictConfig) -> float:
             log.info("Published values for this experiment: %s", applied)
         if warning := unpublished_setting(cfg, experiment):
             log.warning("%s", warning)
+        log.info("Run: %s", _summary(hydra_cfg, cfg))
         config = OmegaConf.to_object(cfg)
         metrics = run_experiment(config, run_dir, on_start=record.accept)
     except FloatingPointError as error:  # a NaN loss or weight
@@ -98,9 +99,40 @@ class _RunRecord:
             self.handler.close()
 
 
+def _summary(hydra_cfg, cfg: DictConfig) -> str:
+    """The run in one line: the config groups chosen, scenario and seed, the overrides given
+    (the whole config is saved in the run directory)."""
+    choices = " ".join(f"{group}={choice}" for group, choice in
+                       sorted(hydra_cfg.runtime.choices.items())
+                       if choice and not group.startswith(("hydra", "schema")))
+    overrides = " ".join(hydra_cfg.overrides.task) or "none"
+    return f"{choices} scenario={cfg.scenario} seed={cfg.seed}; overrides: {overrides}"
+
+
+def usage() -> str:
+    """``--help``: the config groups a user chooses from and the keys most runs set (Hydra's
+    own help also lists the schema's internal groups; it stays behind ``--hydra-help``)."""
+    groups = sorted(d for d in CONFIG_DIR.iterdir() if d.is_dir() and d.name != "hydra")
+    lines = ["hebbnet-train (= python -m hebbnet = python train.py): one continual-learning run.",
+             "", "Config groups (group=option):"]
+    lines += [f"  {d.name}: {', '.join(sorted(f.stem for f in d.glob('*.yaml')))}"
+              for d in groups]
+    lines += ["", "Keys most runs set: seed, scenario (task|domain|class), device, threads,",
+              "  data.root, resume, train.{lr,batch_size,iterations,epochs},",
+              "  logger.{log_every,eval_every,histograms,progress}, and model.* / strategy.*",
+              "  of the chosen options (their files in hebbnet/conf/, their types in",
+              "  hebbnet/config/schema.py).",
+              "", "Every key with its value: --cfg job.  Hydra's flags: --hydra-help.",
+              "Sweeps: --multirun (hydra/launcher=joblib|submitit_local|submitit_slurm)."]
+    return "\n".join(lines)
+
+
 def run() -> None:
     """The command line: ``hebbnet-train ...``, ``python -m hebbnet ...`` or ``python train.py
     ...`` (Hydra's overrides and flags)."""
+    if {"--help", "-h"} & set(sys.argv[1:]):
+        print(usage())
+        return
     # resume=true hydra.run.dir=DIR alone: the run's saved overrides come back first.
     sys.argv[1:] = with_saved_overrides(sys.argv[1:])
     # Hydra rejects an unknown key without listing the valid ones: check first and explain.

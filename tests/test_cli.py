@@ -144,3 +144,12 @@ def test_the_package_runs_outside_the_repository_with_its_own_configs(tmp_path):
     helped = subprocess.run([command, "--help"], cwd=tmp_path, capture_output=True, text=True,
                             env=env, timeout=300)
     assert helped.returncode == 0 and "strategy:" in helped.stdout
+
+
+def test_help_lists_the_groups_a_user_chooses_and_the_start_names_the_run(tmp_path):
+    helped = train("--help")
+    assert helped.returncode == 0
+    assert "strategy: agem, cls, clser" in helped.stdout and "schema/" not in helped.stdout
+    started = train(*FAST, "strategy=er", "logger=none", f"hydra.run.dir={tmp_path}")
+    assert started.returncode == 0, started.stderr
+    assert "Run: benchmark=split_digits logger=none model=mlp strategy=er" in started.stderr
