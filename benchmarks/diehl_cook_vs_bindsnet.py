@@ -23,17 +23,24 @@ Without the peer's environment it says how to make it and stops.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from side_by_side import PEERS, alternate, one_thread_env, ratios, require_peer, summary
+from side_by_side import (
+    PEERS,
+    ROOT,
+    alternate,
+    one_thread_env,
+    peer_parser,
+    peer_result,
+    ratios,
+    require_peer,
+    summary,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
 MAX_RATE = 63.75  # Hz for a white pixel: DiehlCookParameters.max_rate, BindsNET's intensity
 
 
@@ -58,26 +65,16 @@ def bindsnet_rate(args) -> dict:
                "--threads", "1", "--root", args.peer_root]
     output = subprocess.run(command, check=True, env=one_thread_env(), capture_output=True,
                             text=True).stdout
-    result = next(line for line in output.splitlines() if line.startswith("RESULT "))
-    return {"samples_per_s": round(json.loads(result.removeprefix("RESULT "))
-                                   ["train_samples_per_s"], 1)}
+    return {"samples_per_s": round(peer_result(output)["train_samples_per_s"], 1)}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--peer-python", required=True,
-                        help="python of the virtual environment BindsNET is installed in")
-    parser.add_argument("--peer-root", default=os.path.join(tempfile.gettempdir(), "mnist_root"),
-                        help="MNIST as torchvision reads it offline (see shared/peers/README.md)")
-    parser.add_argument("--pairs", type=int, default=3)
+    parser = peer_parser(__doc__.splitlines()[0], "BindsNET", "diehl_cook_vs_bindsnet.jsonl")
     parser.add_argument("--neurons", type=int, default=400)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--iterations", type=int, default=50, help="hebbnet batches per task")
     parser.add_argument("--peer-samples", type=int, default=1280, help="BindsNET samples timed")
-    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
     parser.add_argument("--set", nargs="*", default=[], help="more hebbnet overrides")
-    parser.add_argument("--log", type=Path,
-                        default=ROOT / "benchmarks" / "results" / "diehl_cook_vs_bindsnet.jsonl")
     args = parser.parse_args()
     require_peer(args.peer_python, args.peer_root, "BindsNET")
     runs = alternate(

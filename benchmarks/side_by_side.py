@@ -4,14 +4,37 @@ their min–max, since a shared machine's seconds from different moments are not
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-PEERS = Path(__file__).resolve().parents[2] / "shared" / "peers"
+ROOT = Path(__file__).resolve().parents[1]
+PEERS = ROOT.parent / "shared" / "peers"
+
+
+def peer_parser(description: str, peer: str, log_name: str) -> argparse.ArgumentParser:
+    """The arguments every peer comparison takes: the peer's Python and MNIST, the number of
+    pairs, hebbnet's data and the log the records go to."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--peer-python", required=True,
+                        help=f"python of the virtual environment {peer} is installed in")
+    parser.add_argument("--peer-root", default=os.path.join(tempfile.gettempdir(), "mnist_root"),
+                        help="MNIST as torchvision reads it offline (see shared/peers/README.md)")
+    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    parser.add_argument("--log", type=Path, default=ROOT / "benchmarks" / "results" / log_name)
+    return parser
+
+
+def peer_result(stdout: str) -> dict:
+    """The record a peer script prints on its ``RESULT {json}`` line."""
+    line = next(line for line in stdout.splitlines() if line.startswith("RESULT "))
+    return json.loads(line.removeprefix("RESULT "))
 
 
 def one_thread_env() -> dict[str, str]:

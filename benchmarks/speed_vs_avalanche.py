@@ -21,9 +21,7 @@ appended to ``--log``. Without the peer's environment it says how to make it and
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -31,9 +29,18 @@ import time
 from functools import partial
 from pathlib import Path
 
-from side_by_side import PEERS, alternate, one_thread_env, ratios, require_peer, summary
+from side_by_side import (
+    PEERS,
+    ROOT,
+    alternate,
+    one_thread_env,
+    peer_parser,
+    peer_result,
+    ratios,
+    require_peer,
+    summary,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
 HEBBNET = {"naive": ["strategy=naive"],
            "ewc": ["strategy=ewc", "strategy.ewc_lambda=5000"],
            "replay": ["strategy=er", "strategy.buffer_size=200"]}
@@ -63,25 +70,16 @@ def avalanche_run(strategy: str, seed: int, args) -> dict:
     command = [args.peer_python, str(PEERS / "avalanche_splitmnist.py"), "--strategy", strategy,
                "--seed", str(seed), "--epochs", "1", "--threads", "1", "--root", args.peer_root]
     wall, output = timed(command)
-    result = json.loads(next(line for line in output.splitlines()
-                             if line.startswith("RESULT ")).removeprefix("RESULT "))
+    result = peer_result(output)
     return {"wall_s": round(wall, 2), "train_s": round(result["train_s"], 2),
             "acc": round(result["final_stream_acc"], 2)}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--peer-python", required=True,
-                        help="python of the virtual environment Avalanche is installed in")
-    parser.add_argument("--peer-root", default=os.path.join(tempfile.gettempdir(), "mnist_root"),
-                        help="MNIST as torchvision reads it offline (see shared/peers/README.md)")
+    parser = peer_parser(__doc__.splitlines()[0], "Avalanche", "speed_vs_avalanche.jsonl")
     parser.add_argument("--strategies", nargs="+", default=list(HEBBNET), choices=list(HEBBNET))
-    parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-tensorboard", action="store_true", help="hebbnet with logger=none")
-    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
-    parser.add_argument("--log", type=Path,
-                        default=ROOT / "benchmarks" / "results" / "speed_vs_avalanche.jsonl")
     args = parser.parse_args()
     require_peer(args.peer_python, args.peer_root, "Avalanche")
     for strategy in args.strategies:

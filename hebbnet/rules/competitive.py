@@ -77,7 +77,7 @@ class Competitive(PlasticityRule):
         if not self.winner_mean:
             return OuterUpdate(winners, pre, decay=counts / len(pre))
         per_win = len(pre) / counts.clamp_min(1)
-        return OuterUpdate(winners * per_win, pre, decay=counts * per_win / len(pre))
+        return OuterUpdate(winners * per_win, pre, decay=(counts > 0).to(pre.dtype))
 
     def extra_repr(self) -> str:
         return f"k={self.k}, nearest={self.nearest}, winner_mean={self.winner_mean}"
