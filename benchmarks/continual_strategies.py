@@ -75,6 +75,9 @@ SUITES = {
     # Issue 18: plastic networks, one epoch per task, no stored samples; the network and its
     # settings come with --set (model=fly, model=diehl_cook model.n_neurons=1600, ...).
     "plastic_split_mnist": Suite("plastic_split_mnist", ("class", "domain", "task"), ("naive",)),
+    # The same protocol (one pass per task, batch 64, no stored samples) on Permuted MNIST.
+    "plastic_permuted_mnist": Suite("plastic_split_mnist", ("domain",), ("naive",),
+                                    ("benchmark=permuted_mnist",)),
 }
 # Published figures (ACC %), as issue 3 quotes them: van de Ven et al. (2022) read off their
 # plot (±2 points); Buzzega et al. (2020) Table 2, seq-MNIST class-IL, by buffer size.
