@@ -28,6 +28,13 @@ the rule and the fix, when they are NaN, infinite, or large enough that products
 overflow (``|W| > √max`` of the dtype): a rule that is unstable by nature (plain Hebb) may grow,
 but never turns into NaN unseen.
 
+``schedule=CriticalPeriod(...)`` (:mod:`hebbnet.plasticity.schedules`) scales every plastic
+step by a gain that follows the layer's experience (a critical period, a closing window).
+``structure=SynapseTurnover(...)`` (:mod:`hebbnet.structural.turnover`) keeps only a budget of
+the synapses, pruning and regrowing them as the layer learns; an absent synapse is zero in the
+forward pass and in every update (in ``"grad"`` mode the layer zeroes absent weights again at
+each forward pass, whatever the optimizer did to them).
+
 ``consolidation=TagAndCapture(...)`` (:mod:`hebbnet.plasticity.consolidation`) splits every
 weight into a decaying early part, where the rule's changes land, and a consolidated late part
 that tagged synapses capture into when plasticity-related products are available. It steps
@@ -50,7 +57,9 @@ from torch import nn
 
 from hebbnet.homeostasis import Homeostasis
 from hebbnet.plasticity.consolidation import TagAndCapture
+from hebbnet.plasticity.schedules import PlasticitySchedule
 from hebbnet.rules import OuterUpdate, implicit_step, make_rule
+from hebbnet.structural.turnover import SynapseTurnover
 
 UPDATE_MODES = ("local", "grad")
 CHECK_EVERY = 64  # plastic updates between two checks of the weights
@@ -67,7 +76,9 @@ class PlasticLayer(nn.Module):
 
     def __init__(self, weight_shape: tuple[int, ...], n_in: int, rule, lr: float, update: str,
                  bias: bool, homeostasis: Sequence[Homeostasis], output: str, init_gain: float,
-                 consolidation: TagAndCapture | None = None):
+                 consolidation: TagAndCapture | None = None,
+                 schedule: PlasticitySchedule | None = None,
+                 structure: SynapseTurnover | None = None):
         super().__init__()
         if update not in UPDATE_MODES:
             raise ValueError(f"Unknown update mode {update!r}; valid: {', '.join(UPDATE_MODES)}.")
@@ -81,6 +92,11 @@ class PlasticLayer(nn.Module):
         self.rule = make_rule(rule, n_in, weight_shape[0])
         self.homeostasis = nn.ModuleList(_mechanisms(homeostasis, weight_shape[0]))
         self.consolidation = consolidation
+        self.schedule = _checked(schedule, PlasticitySchedule, "schedule", "CriticalPeriod")
+        self.structure = _checked(structure, SynapseTurnover, "structure", "SynapseTurnover")
+        if structure is not None:
+            structure.attach(self.weight.data)
+            self.register_forward_pre_hook(_zero_absent_synapses)
         self.lr, self.update, self.output = lr, update, output
         self.plastic = True
         self.check_every = CHECK_EVERY
@@ -104,19 +120,31 @@ class PlasticLayer(nn.Module):
         """One plastic step from flattened activity: pre (N, n_in), post and u (N, n_out)."""
         if self.consolidation is not None and not self.consolidation.bound:
             self.consolidation.bind(self.weight)
+        gain = 1.0 if self.schedule is None else self.schedule.advance()
         rows = self.weight.data.view(self.weight.shape[0], -1)
         outer = self.rule.outer_update(pre, post, u, rows)
         if outer is not None:
-            self.apply_outer(outer, rows)
-        elif (delta := self.rule.update(pre, post, u, rows)) is not None:
+            if gain:
+                self.apply_outer(outer, rows, gain)
+        elif (delta := self.rule.update(pre, post, u, rows)) is not None and gain:
             if self.update == "local":
-                delta = implicit_step(delta, self.rule.restoring(pre, post, u, rows), self.lr)
-            self.apply_update(delta.reshape(self.weight.shape))
+                delta = implicit_step(delta, self.rule.restoring(pre, post, u, rows),
+                                      self.lr * gain)
+            self.apply_update(delta.reshape(self.weight.shape), gain)
         for mechanism in self.homeostasis:
             mechanism.regulate(self.weight.data, post, u)
         if self.consolidation is not None:
             self.consolidation.step(self.weight.data)
+        if self.structure is not None:
+            self.restructure(pre, post)
         self.count_update()
+
+    def restructure(self, pre: torch.Tensor, post: torch.Tensor) -> None:
+        """Let the turnover count this update and rewire, then zero what the update wrote on
+        absent synapses: in the weights, their gradient and a consolidated copy."""
+        self.structure.step(self.weight.data, pre, post)
+        late = self.consolidation.late if self.consolidation is not None else None
+        self.structure.enforce(self.weight.data, self.weight.grad, late)
 
     @torch.no_grad()
     def neuromodulate(self, modulator: torch.Tensor | float) -> None:
@@ -125,7 +153,11 @@ class PlasticLayer(nn.Module):
             raise TypeError(f"{type(self.rule).__name__} is not a three-factor rule; "
                             "use e.g. rule='reward_hebb'.")
         if self.learning:
-            self.apply_update(self.rule.neuromodulated_update(modulator).reshape(self.weight.shape))
+            gain = 1.0 if self.schedule is None else self.schedule.gain()
+            delta = self.rule.neuromodulated_update(modulator).reshape(self.weight.shape)
+            self.apply_update(delta, gain)
+            if self.structure is not None:
+                self.structure.enforce(self.weight.data, self.weight.grad)
             self.count_update()
 
     def count_update(self) -> None:
@@ -155,8 +187,9 @@ class PlasticLayer(nn.Module):
             f"scale the input down{wider}."
         )
 
-    def apply_outer(self, outer: OuterUpdate, rows: torch.Tensor) -> None:
-        r"""Apply ΔW = ⟨p xᵀ⟩ − diag(c)W in place, ``rows`` being W viewed as (n_out, n_in).
+    def apply_outer(self, outer: OuterUpdate, rows: torch.Tensor, gain: float = 1.0) -> None:
+        r"""Apply ``gain``·ΔW, ΔW = ⟨p xᵀ⟩ − diag(c)W, in place, ``rows`` being W viewed as
+        (n_out, n_in); ``lr`` stands for ``gain``·lr below.
 
         ``"local"``, with the restoring term L implicit and r = lr/(1 + lr·L):
         :math:`W \leftarrow \operatorname{diag}(1 - r c)\,W + \langle (r p)\, x^\top\rangle`,
@@ -169,29 +202,31 @@ class PlasticLayer(nn.Module):
             if self.weight.grad is None:
                 self.weight.grad = torch.zeros_like(self.weight)
             grad = self.weight.grad.view(rows.shape)
-            grad.addmm_(outer.post.T, outer.pre, alpha=-alpha)
+            grad.addmm_(outer.post.T, outer.pre, alpha=-alpha * gain)
             if outer.decay is not None:
-                grad.addcmul_(rows, outer.decay[:, None])
+                grad.addcmul_(rows, outer.decay[:, None], value=gain)
             return
-        post, rate = outer.post, self.lr
+        lr = self.lr * gain
+        post, rate = outer.post, lr
         if outer.restoring is not None:  # per-unit factors in float32: 1 − r·c must not round
-            rate = self.lr / (1 + self.lr * outer.restoring.float())
+            rate = lr / (1 + lr * outer.restoring.float())
             post = (post * rate).to(rows.dtype)
         else:
-            alpha *= self.lr
+            alpha *= lr
         if outer.decay is not None:
             rows.mul_((1 - rate * outer.decay.float())[:, None])
         rows.addmm_(post.T, outer.pre, alpha=alpha)
         self.bound_weights()
 
-    def apply_update(self, delta: torch.Tensor) -> None:
+    def apply_update(self, delta: torch.Tensor, gain: float = 1.0) -> None:
+        """W ← W + gain·lr·ΔW (``"local"``), or ``grad ← grad − gain·ΔW``."""
         if self.update == "local":
-            self.weight.data.add_(delta, alpha=self.lr)
+            self.weight.data.add_(delta, alpha=self.lr * gain)
             self.bound_weights()
         elif self.weight.grad is None:
-            self.weight.grad = -delta
+            self.weight.grad = -gain * delta
         else:
-            self.weight.grad.sub_(delta)
+            self.weight.grad.sub_(delta, alpha=gain)
 
     def bound_weights(self) -> None:
         """Hook after each local update (a spiking layer clips to [0, w_max]); none here."""
@@ -214,6 +249,21 @@ class PlasticLayer(nn.Module):
         if self.learning and not torch.compiler.is_compiling() and not torch.isfinite(x).all():
             raise ValueError(f"{type(self).__name__} received NaN or Inf input; plasticity would "
                              "corrupt the weights. Clean the input or call eval() first.")
+
+
+def _checked(module, cls: type, setting: str, example: str):
+    """``module`` when it is None or a ``cls``; otherwise a TypeError naming the setting."""
+    if module is not None and not isinstance(module, cls):
+        raise TypeError(f"{setting}= takes a {cls.__name__} (e.g. {example}(...)), got "
+                        f"{type(module).__name__}.")
+    return module
+
+
+def _zero_absent_synapses(layer: PlasticLayer, args) -> None:
+    """Forward pre-hook of a layer with ``structure=``: in ``"grad"`` mode an optimizer may
+    have moved absent weights (momentum, weight decay); they are zero again before use."""
+    if layer.update == "grad":
+        layer.structure.enforce(layer.weight.data)
 
 
 def _mechanisms(homeostasis, n_out: int) -> list[Homeostasis]:
@@ -264,9 +314,11 @@ class HebbianLinear(PlasticLayer):
     def __init__(self, in_features: int, out_features: int, rule="oja", lr: float = 0.01,
                  update: str = "local", bias: bool = False,
                  homeostasis: Homeostasis | Sequence[Homeostasis] = (), output: str = "response",
-                 init_gain: float = 1.0, consolidation: TagAndCapture | None = None):
+                 init_gain: float = 1.0, consolidation: TagAndCapture | None = None,
+                 schedule: PlasticitySchedule | None = None,
+                 structure: SynapseTurnover | None = None):
         super().__init__((out_features, in_features), in_features, rule, lr, update, bias,
-                         homeostasis, output, init_gain, consolidation)
+                         homeostasis, output, init_gain, consolidation, schedule, structure)
         self.in_features, self.out_features = in_features, out_features
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -296,7 +348,9 @@ class HebbianConv2d(PlasticLayer):
                  update: str = "local", bias: bool = False,
                  homeostasis: Homeostasis | Sequence[Homeostasis] = (),
                  output: str = "response", init_gain: float = 1.0, padding_mode: str = "zeros",
-                 consolidation: TagAndCapture | None = None):
+                 consolidation: TagAndCapture | None = None,
+                 schedule: PlasticitySchedule | None = None,
+                 structure: SynapseTurnover | None = None):
         if padding_mode not in PADDING_MODES:
             raise ValueError(f"Unknown padding_mode {padding_mode!r}; valid: "
                              f"{', '.join(PADDING_MODES)}.")
@@ -304,7 +358,8 @@ class HebbianConv2d(PlasticLayer):
         padding = _padding(padding, kernel_size, stride)
         n_in = in_channels * kernel_size * kernel_size
         super().__init__((out_channels, in_channels, kernel_size, kernel_size), n_in, rule, lr,
-                         update, bias, homeostasis, output, init_gain, consolidation)
+                         update, bias, homeostasis, output, init_gain, consolidation, schedule,
+                         structure)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.padding_mode = padding_mode

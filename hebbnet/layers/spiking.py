@@ -23,8 +23,10 @@ import torch.nn.functional as F
 from hebbnet.homeostasis import Homeostasis
 from hebbnet.layers.plastic import PlasticLayer
 from hebbnet.plasticity.consolidation import TagAndCapture
+from hebbnet.plasticity.schedules import PlasticitySchedule
 from hebbnet.rules import RULES, make_rule
 from hebbnet.spiking.neurons import LIF
+from hebbnet.structural.turnover import SynapseTurnover
 
 
 class SpikingLinear(PlasticLayer):
@@ -36,7 +38,9 @@ class SpikingLinear(PlasticLayer):
                  neurons: LIF | None = None, lr: float = 1.0, update: str = "local",
                  w_max: float | None = 1.0, init_max: float = 0.3,
                  homeostasis: Homeostasis | Sequence[Homeostasis] = (),
-                 consolidation: TagAndCapture | None = None):
+                 consolidation: TagAndCapture | None = None,
+                 schedule: PlasticitySchedule | None = None,
+                 structure: SynapseTurnover | None = None):
         neurons = neurons if neurons is not None else LIF(out_features)
         if neurons.n != out_features:
             raise ValueError(f"neurons has {neurons.n} neurons, the layer {out_features} outputs.")
@@ -45,8 +49,10 @@ class SpikingLinear(PlasticLayer):
             raise ValueError(f"The rule steps dt={rule.dt} ms, the neurons dt={neurons.dt} ms; "
                              "give both the same dt.")
         super().__init__((out_features, in_features), in_features, rule, lr, update, False,
-                         homeostasis, "response", 1.0, consolidation)
+                         homeostasis, "response", 1.0, consolidation, schedule, structure)
         self.weight.data.uniform_(0, init_max)
+        if structure is not None:
+            structure.enforce(self.weight.data)
         self.neurons, self.w_max = neurons, w_max
         self.in_features, self.out_features = in_features, out_features
 

@@ -1,0 +1,193 @@
+"""Synapse turnover and plasticity schedules on plastic layers (issue 16)."""
+
+import pytest
+import torch
+
+from hebbnet.layers import HebbianConv2d, HebbianLinear, SpikingLinear
+from hebbnet.plasticity import CriticalPeriod, PlasticitySchedule
+from hebbnet.structural import SynapseTurnover, rewire, turnover_fraction
+
+
+def correlated_batch(generator, n=64, active=slice(0, 64), associated=16):
+    """Inputs 0..associated-1 share one factor (an association to learn); the rest is noise;
+    inputs outside ``active`` are silent."""
+    shared = torch.randn(n, 1, generator=generator)
+    x = 0.3 * torch.randn(n, 64, generator=generator)
+    x[:, :associated] += shared
+    out = torch.zeros_like(x)
+    out[:, active] = x[:, active]
+    return out
+
+
+def test_budget_is_kept_and_the_rate_of_the_budget_is_replaced_each_period():
+    turnover = SynapseTurnover(density=0.25, rate=0.1, period=5)
+    layer = HebbianLinear(40, 10, rule="oja", structure=turnover)
+    assert turnover.synapses == 100
+    generator = torch.Generator().manual_seed(0)
+    for period in range(4):
+        before = turnover.mask.clone()
+        for _ in range(5):
+            layer(torch.rand(16, 40, generator=generator))
+        assert turnover.synapses == 100
+        assert turnover_fraction(before, turnover.mask) == pytest.approx(0.1)
+        assert int(turnover.rewirings) == period + 1
+    assert int(turnover.replaced) == 40 and float(turnover.last_turnover) == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("update", ["local", "grad"])
+def test_absent_synapses_are_zero_in_the_forward_pass_and_in_every_update(update):
+    turnover = SynapseTurnover(density=0.3, rate=0.2, period=3, new_weight=0.05)
+    layer = HebbianLinear(30, 6, rule="hebb", lr=0.1, update=update, structure=turnover)
+    optimizer = torch.optim.Adam(layer.parameters(), lr=0.01, weight_decay=0.1)
+    generator = torch.Generator().manual_seed(1)
+    for _ in range(10):
+        x = torch.rand(8, 30, generator=generator)
+        optimizer.zero_grad()
+        expected = x @ (layer.weight * turnover.mask).T  # the drive ignores absent synapses
+        assert torch.allclose(layer(x), expected)
+        assert not layer.weight[~turnover.mask].any()
+        if update == "grad":
+            assert not layer.weight.grad[~turnover.mask].any()
+            optimizer.step()  # Adam's momentum and the decay may move them ...
+    layer(torch.rand(8, 30, generator=generator))
+    assert not layer.weight[~turnover.mask].any()  # ... the next forward pass zeroes them
+
+
+def test_new_synapses_start_weak_and_are_spared_the_next_pruning():
+    weight = torch.arange(1.0, 11.0)
+    mask = torch.tensor([True] * 6 + [False] * 4)
+    protected = torch.tensor([True, True] + [False] * 8)
+    pruned, grown = rewire(weight, mask, protected, 2, None, 0.0, torch.Generator().manual_seed(0))
+    assert sorted(pruned.tolist()) == [2, 3]  # the weakest unprotected, not 0 and 1
+    assert set(grown.tolist()) <= {6, 7, 8, 9} and len(grown) == 2
+    assert weight[grown].eq(0).all() and mask.sum() == 6
+
+
+def test_learned_association_survives_pruning_more_than_other_synapses():
+    turnover = SynapseTurnover(density=0.5, rate=0.1, period=10)
+    layer = HebbianLinear(64, 8, rule="oja", lr=0.05, structure=turnover)
+    start = turnover.mask.clone()
+    generator = torch.Generator().manual_seed(2)
+    for _ in range(300):
+        layer(correlated_batch(generator))
+    kept = start & turnover.mask
+    associated = kept[:, :16].sum() / start[:, :16].sum()
+    others = kept[:, 16:].sum() / start[:, 16:].sum()
+    assert associated > 0.9 and others < 0.5, (associated, others)
+
+
+def test_coactive_growth_follows_a_change_of_input_statistics():
+    turnover = SynapseTurnover(density=0.25, rate=0.1, period=10, growth="coactive")
+    layer = HebbianLinear(64, 8, rule="oja", lr=0.05, structure=turnover)
+    generator = torch.Generator().manual_seed(3)
+
+    def share_on_second_half():
+        return float(turnover.mask[:, 32:].sum()) / turnover.synapses
+
+    for _ in range(300):
+        layer(correlated_batch(generator, active=slice(0, 32), associated=0))
+    first = share_on_second_half()
+    for _ in range(300):
+        layer(correlated_batch(generator, active=slice(32, 64), associated=0))
+    assert first < 0.45 and share_on_second_half() > 0.55, (first, share_on_second_half())
+
+
+def test_turnover_resumes_bit_exactly_from_a_state_dict():
+    def build():
+        torch.manual_seed(0)
+        return HebbianLinear(20, 5, rule="oja", schedule=CriticalPeriod(0, 8, after=0.2),
+                             structure=SynapseTurnover(density=0.5, rate=0.2, period=2,
+                                                       growth="coactive", seed=7))
+
+    generator = torch.Generator().manual_seed(4)
+    inputs = [torch.rand(4, 20, generator=generator) for _ in range(12)]
+    whole = build()
+    for x in inputs:
+        whole(x)
+    first, second = build(), build()
+    for x in inputs[:5]:
+        first(x)
+    second.load_state_dict(first.state_dict())
+    for x in inputs[5:]:
+        second(x)
+    assert torch.equal(whole.weight, second.weight)
+    assert torch.equal(whole.structure.mask, second.structure.mask)
+    assert whole.schedule.updates == second.schedule.updates == 12
+
+
+def test_turnover_on_convolutional_and_spiking_layers():
+    conv = HebbianConv2d(2, 4, 3, structure=SynapseTurnover(density=0.5, rate=0.25, period=1))
+    conv(torch.rand(2, 2, 6, 6))
+    assert not conv.weight[~conv.structure.mask].any() and conv.structure.synapses == 36
+    spiking = SpikingLinear(30, 5, structure=SynapseTurnover(density=0.2, period=1))
+    assert (spiking.weight != 0).sum() <= 30
+    spiking(torch.ones(1, 30))
+    assert not spiking.weight[~spiking.structure.mask].any()
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(density=0.5, rate=-0.1), "rate"),
+    (dict(density=0.5, rate=0.6), "rate"),
+    (dict(density=0.0), "density"),
+    (dict(density=0.5, budget=10), "one of density"),
+    (dict(budget=1000), "budget 1000 does not fit"),
+    (dict(density=0.99, rate=0.5), "absent to grow"),
+    (dict(density=0.5, period=0), "period"),
+    (dict(density=0.5, growth="sprout"), "growth"),
+])
+def test_bad_turnover_settings_are_named(options, message):
+    with pytest.raises(ValueError, match=message):
+        HebbianLinear(20, 10, structure=SynapseTurnover(**options))
+
+
+def test_a_schedule_scales_the_step_and_a_closed_period_freezes_the_weights():
+    schedule = CriticalPeriod(opens=2, closes=4, peak=1.0, before=0.5, after=0.0, closing=2)
+    assert [schedule.gain_at(t) for t in range(7)] == [0.5, 0.5, 1.0, 1.0, 1.0, 0.5, 0.0]
+    scheduled = HebbianLinear(6, 3, rule="hebb", lr=0.1, schedule=schedule)
+    plain = HebbianLinear(6, 3, rule="hebb", lr=0.1)
+    plain.load_state_dict(scheduled.state_dict(), strict=False)
+    x = torch.rand(4, 6, generator=torch.Generator().manual_seed(5))
+    before = scheduled.weight.clone()
+    scheduled(x)
+    plain.lr = 0.05
+    plain(x)
+    assert torch.allclose(scheduled.weight, plain.weight)  # gain 0.5 = half the rate
+    for _ in range(5):
+        scheduled(x)
+    frozen = scheduled.weight.clone()
+    scheduled(x)
+    assert torch.equal(scheduled.weight, frozen) and not torch.equal(frozen, before)
+    schedule.lift_brake()
+    scheduled(x)
+    assert not torch.equal(scheduled.weight, frozen)  # the brake lifted, it learns again
+    schedule.apply_brake()
+    assert schedule.gain() == 0.0
+
+
+def test_a_schedule_scales_the_gradient_in_grad_mode():
+    layer = HebbianLinear(6, 3, rule="hebb", update="grad", schedule=PlasticitySchedule([0], [0.25]))
+    reference = HebbianLinear(6, 3, rule="hebb", update="grad")
+    reference.load_state_dict(layer.state_dict(), strict=False)
+    x = torch.rand(4, 6, generator=torch.Generator().manual_seed(6))
+    layer(x)
+    reference(x)
+    assert torch.allclose(layer.weight.grad, 0.25 * reference.weight.grad)
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda: PlasticitySchedule([0, 5, 3], [1, 1, 1]), "non-decreasing"),
+    (lambda: PlasticitySchedule([0, 5], [1, -1]), ">= 0"),
+    (lambda: PlasticitySchedule([0, 5], [1]), "as many gains"),
+    (lambda: CriticalPeriod(opens=5, closes=5), "opens < closes"),
+    (lambda: CriticalPeriod(opens=0, closes=5, peak=0.5, after=1.0), "must not exceed peak"),
+])
+def test_bad_schedules_are_named(build, message):
+    with pytest.raises(ValueError, match=message):
+        build()
+
+
+def test_layers_name_a_wrong_schedule_or_structure_type():
+    with pytest.raises(TypeError, match="schedule= takes a PlasticitySchedule"):
+        HebbianLinear(4, 2, schedule=0.5)
+    with pytest.raises(TypeError, match="structure= takes a SynapseTurnover"):
+        HebbianLinear(4, 2, structure=torch.ones(2, 4))
