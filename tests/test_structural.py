@@ -6,6 +6,14 @@ import torch
 from hebbnet.layers import HebbianConv2d, HebbianLinear, SpikingLinear
 from hebbnet.plasticity import CriticalPeriod, PlasticitySchedule
 from hebbnet.structural import SynapseTurnover, rewire, turnover_fraction
+from hebbnet.structural.signatures import (
+    FINGERS,
+    amputation,
+    develop_map,
+    map_expansion,
+    monocular_deprivation,
+    skin_regions,
+)
 
 
 def correlated_batch(generator, n=64, active=slice(0, 64), associated=16):
@@ -191,3 +199,31 @@ def test_layers_name_a_wrong_schedule_or_structure_type():
         HebbianLinear(4, 2, schedule=0.5)
     with pytest.raises(TypeError, match="structure= takes a SynapseTurnover"):
         HebbianLinear(4, 2, structure=torch.ones(2, 4))
+
+
+def test_a_finger_used_more_takes_more_of_the_map_the_more_it_is_used():
+    areas = map_expansion([1, 2, 4], finger=2, seed=0)
+    assert areas[0] <= 12 and areas[0] < areas[1] < areas[2] and areas[2] >= 2 * areas[0], areas
+
+
+def test_the_neighbours_of_an_amputated_finger_take_over_its_territory():
+    result = amputation(finger=2, seed=0)
+    assert result.before[2] >= 8 and result.after[2] == 0
+    assert result.former_territory_now[1] + result.former_territory_now[3] == result.before[2]
+    assert result.after[1] > result.before[1] and result.after[3] > result.before[3]
+
+
+def test_topographic_map_reads_out_territories_and_names_a_wrong_region_map():
+    layer, _ = develop_map([1.0] * FINGERS, seed=1, steps=300)
+    territory = layer.territory(skin_regions(), FINGERS)
+    assert territory.sum() == 50 and len(territory) == FINGERS
+    with pytest.raises(ValueError, match="one region per input point"):
+        layer.territory(torch.zeros(10, dtype=torch.long))
+
+
+def test_monocular_deprivation_shifts_dominance_for_good_only_in_the_critical_period():
+    inside = monocular_deprivation(deprive_at=1000, closes=2000, seed=0)
+    after = monocular_deprivation(deprive_at=2000, closes=2000, seed=0)
+    assert abs(float(inside.before.mean())) < 0.1  # binocular before
+    assert inside.shift > 0.4 and inside.lasting_shift > 0.4  # stays after reopening the eye
+    assert after.shift < 0.25 and inside.shift > 2 * after.shift

@@ -324,11 +324,15 @@ class HebbianLinear(PlasticLayer):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.check_input(x, f"(batch, {self.in_features})",
                          x.ndim == 2 and x.shape[1] == self.in_features)
-        u = F.linear(x, self.weight, self.bias)
+        u = self.drive(x)
         y = self.respond(u)
         if self.learning:
             self.learn(x.detach(), y.detach(), u.detach())
         return self.emit(u, y)
+
+    def drive(self, x: torch.Tensor) -> torch.Tensor:
+        """u = W x + b, (B, in_features) → (B, out_features)."""
+        return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

@@ -25,6 +25,7 @@ from hebbnet.rules.competitive import (
     krotov_hopfield_update,
 )
 from hebbnet.rules.hebbian import Hebb, Oja, Sanger, hebb_update, oja_update, sanger_update
+from hebbnet.rules.kohonen import Kohonen, neighbourhood, sheet_coordinates
 from hebbnet.rules.softhebb import (
     SoftHebb,
     anti_hebbian_credit,
@@ -59,6 +60,7 @@ RULES: dict[str, type[PlasticityRule]] = {
     "triplet_stdp": TripletSTDP,
     "reward_stdp": RewardModulatedSTDP,
     "calcium": CalciumRule,
+    "kohonen": Kohonen,
 }
 
 
@@ -79,10 +81,12 @@ def make_rule(rule, n_in: int, n_out: int, **kwargs) -> PlasticityRule:
 
 __all__ = [
     "BCM", "RULES", "STDP", "CalciumRule", "Competitive", "FunctionRule", "Hebb",
-    "KrotovHopfield", "Oja", "OuterUpdate", "PlasticityRule", "RewardModulatedHebb", "RewardModulatedSTDP",
+    "Kohonen", "KrotovHopfield", "Oja", "OuterUpdate", "PlasticityRule", "RewardModulatedHebb",
+    "RewardModulatedSTDP",
     "Sanger", "SoftHebb", "TripletSTDP", "anti_hebbian_credit", "batch_outer", "bcm_threshold",
     "bcm_update", "eligibility_trace", "hebb_update", "implicit_step", "instar_update",
-    "k_winners", "krotov_hopfield_update", "make_rule", "modulated_update", "norm_adaptive_rate",
+    "k_winners", "krotov_hopfield_update", "make_rule", "modulated_update", "neighbourhood",
+    "norm_adaptive_rate",
     "oja_update", "pair_stdp_update", "reward_prediction_error", "sanger_update",
-    "softhebb_update", "trace_step", "triplet_stdp_update",
+    "sheet_coordinates", "softhebb_update", "trace_step", "triplet_stdp_update",
 ]

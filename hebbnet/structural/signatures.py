@@ -1,0 +1,177 @@
+"""The signature experiments of structural and developmental plasticity, as functions that return
+their numbers: the tests assert on them, ``notebooks/structural_plasticity.ipynb`` plots them.
+
+* Map expansion and amputation (Merzenich et al. 1984; Jenkins et al. 1990): a
+  :class:`TopographicMap` develops on a 1-D skin of ``fingers`` fingers; one finger used more
+  often takes more of the map, and an amputated finger's territory goes to its neighbours.
+* Ocular dominance (Wiesel & Hubel 1963; Hubel, Wiesel & LeVay 1977): a BCM layer sees the
+  same patterns through two eyes; monocular deprivation inside its critical period shifts the
+  units toward the open eye for good, after the period has closed much less (the BCM account:
+  Bienenstock, Cooper & Munro 1982; Clothiaux, Bear & Cooper 1991).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from hebbnet.layers.plastic import HebbianLinear
+from hebbnet.plasticity.schedules import CriticalPeriod
+from hebbnet.rules.bcm import BCM
+from hebbnet.structural.cortical_map import TopographicMap
+
+FINGERS, RECEPTORS = 5, 10  # the skin: 5 fingers of 10 receptors each
+
+
+def finger_stimuli(n: int, use: Sequence[float], generator: torch.Generator,
+                   receptors: int = RECEPTORS, width: float = 4.0) -> torch.Tensor:
+    """``n`` touches of the skin: each on a finger drawn with probability ∝ ``use``, a
+    Gaussian bump of ``width`` receptors at a uniform point of it (near a border it reaches the
+    next finger too, as touches of adjacent fingers do). A finger of use 0 is amputated: it is
+    never touched and its receptors are silent. (n, len(use)·receptors)."""
+    use = torch.tensor(use, dtype=torch.float)
+    finger = torch.multinomial(use, n, replacement=True, generator=generator)
+    centre = finger * receptors + torch.rand(n, generator=generator) * (receptors - 1)
+    points = torch.arange(len(use) * receptors, dtype=torch.float)
+    bump = torch.exp(-(points - centre[:, None]).square() / (2 * width**2))
+    return bump * (use > 0).repeat_interleave(receptors)
+
+
+def skin_regions(fingers: int = FINGERS, receptors: int = RECEPTORS) -> torch.Tensor:
+    """The finger of every receptor: (fingers·receptors,)."""
+    return torch.arange(fingers * receptors) // receptors
+
+
+def develop_map(use: Sequence[float], seed: int, units: int = 50, steps: int = 900,
+                batch: int = 32) -> tuple[TopographicMap, torch.Generator]:
+    """A line of ``units`` develops on the skin: the neighbourhood shrinks exponentially from
+    half the line to σ = 1 over the first two thirds of ``steps`` at rate 0.5, then the map
+    refines at rate 0.1 (the usual two-phase Kohonen schedule; a faster shrink, or touches
+    narrower than 3 receptors, leave the map folded)."""
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    widest = units / 2
+    layer = TopographicMap(len(use) * RECEPTORS, (units,), sigma=widest, lr=0.5)
+    ordering = 2 * steps // 3
+    for step in range(steps):
+        layer.rule.sigma = widest * (1 / widest) ** min(step / ordering, 1.0)
+        layer.lr = 0.5 if step < ordering else 0.1
+        layer(finger_stimuli(batch, use, generator))
+    return layer, generator
+
+
+def map_expansion(extra_use: Sequence[float], finger: int = 2, seed: int = 0) -> list[int]:
+    """The number of map units ``finger`` owns when it is touched ``extra_use[k]`` times as
+    often as each other finger (1: as often)."""
+    areas = []
+    for factor in extra_use:
+        use = [1.0] * FINGERS
+        use[finger] = float(factor)
+        layer, _ = develop_map(use, seed)
+        areas.append(int(layer.territory(skin_regions(), FINGERS)[finger]))
+    return areas
+
+
+@dataclass
+class Amputation:
+    before: list[int]  # units per finger before the amputation
+    after: list[int]  # and after the map has reorganised
+    former_territory_now: list[int]  # per finger: the amputated finger's former units now
+
+
+def amputation(finger: int = 2, seed: int = 0, steps: int = 400, sigma: float = 3.0) -> Amputation:
+    """Develop the map on five fingers used alike, then remove ``finger``'s input: the map
+    reorganises for ``steps`` batches with a neighbourhood of ``sigma`` (wider than the 1 of
+    the developed map: with σ = 1 only the border units of the silent zone ever move), then
+    refines for ``steps // 2`` at σ = 1."""
+    layer, generator = develop_map([1.0] * FINGERS, seed)
+    regions = skin_regions()
+    before_units = regions[layer.preferred_inputs()] == finger
+    before = layer.territory(regions, FINGERS).tolist()
+    use = [0.0 if f == finger else 1.0 for f in range(FINGERS)]
+    layer.lr = 0.1
+    for step in range(steps + steps // 2):
+        layer.rule.sigma = sigma if step < steps else 1.0
+        layer(finger_stimuli(32, use, generator))
+    now = regions[layer.preferred_inputs()]
+    return Amputation(before, layer.territory(regions, FINGERS).tolist(),
+                      torch.bincount(now[before_units], minlength=FINGERS).tolist())
+
+
+EYE = 20  # inputs per eye: orientations around a ring
+
+
+def eye_patterns(n: int, generator: torch.Generator, width: float = 2.0) -> torch.Tensor:
+    """``n`` stimuli, a bump of ``width`` at a random point of a ring of :data:`EYE` inputs."""
+    centre = torch.rand(n, generator=generator) * EYE
+    points = torch.arange(EYE, dtype=torch.float)
+    offset = torch.remainder(points - centre[:, None] + EYE / 2, EYE) - EYE / 2
+    return torch.exp(-offset.square() / (2 * width**2))
+
+
+def binocular_stimuli(n: int, generator: torch.Generator, closed: int | None = None,
+                      noise: float = 0.1) -> torch.Tensor:
+    """Both eyes see the same pattern, each with its own noise; a ``closed`` eye (0 or 1, lid
+    sutured) sees only noise. (n, 2·EYE)."""
+    pattern = eye_patterns(n, generator)
+    eyes = [pattern + noise * torch.rand(n, EYE, generator=generator) for _ in range(2)]
+    if closed is not None:
+        eyes[closed] = noise * torch.rand(n, EYE, generator=generator)
+    return torch.cat(eyes, 1)
+
+
+@torch.no_grad()
+def ocular_dominance(layer: HebbianLinear, generator: torch.Generator,
+                     probes: int = 500) -> torch.Tensor:
+    """Each unit's ocular-dominance index (R_left − R_right)/(R_left + R_right) ∈ [−1, 1],
+    R the mean response to patterns shown to one eye alone: (n_units,). +1: driven by the left
+    eye only."""
+    pattern = eye_patterns(probes, generator)
+    dark = torch.zeros_like(pattern)
+    was_training = layer.training
+    layer.eval()
+    left = layer(torch.cat([pattern, dark], 1)).mean(0)
+    right = layer(torch.cat([dark, pattern], 1)).mean(0)
+    layer.train(was_training)
+    return (left - right) / (left + right).clamp_min(1e-12)
+
+
+@dataclass
+class Deprivation:
+    before: torch.Tensor  # ocular-dominance index per unit, before the deprivation
+    deprived: torch.Tensor  # right after it
+    recovered: torch.Tensor  # after as long again with both eyes open
+
+    @property
+    def shift(self) -> float:
+        """The mean index's move toward the open (left) eye, through the deprivation."""
+        return float(self.deprived.mean() - self.before.mean())
+
+    @property
+    def lasting_shift(self) -> float:
+        """The same, still there after both eyes have been open again."""
+        return float(self.recovered.mean() - self.before.mean())
+
+
+def monocular_deprivation(deprive_at: int, closes: int = 2000, seed: int = 0,
+                          duration: int = 1000, units: int = 30) -> Deprivation:
+    """A BCM layer (its sliding threshold is the homeostasis) sees binocular stimuli; from
+    batch ``deprive_at`` the right eye is closed for ``duration`` batches, then both are open
+    for ``duration`` more. Plasticity follows a :class:`CriticalPeriod` open from the start,
+    closing at batch ``closes`` to a residual 5 % over 200 batches."""
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    layer = HebbianLinear(2 * EYE, units, rule=BCM(units, tau=20), lr=0.02,
+                          schedule=CriticalPeriod(0, closes, after=0.05, closing=200))
+    layer.weight.data.uniform_(0, 0.2)
+    for _ in range(deprive_at):
+        layer(binocular_stimuli(32, generator))
+    before = ocular_dominance(layer, generator)
+    for _ in range(duration):
+        layer(binocular_stimuli(32, generator, closed=1))
+    deprived = ocular_dominance(layer, generator)
+    for _ in range(duration):
+        layer(binocular_stimuli(32, generator))
+    return Deprivation(before, deprived, ocular_dominance(layer, generator))
