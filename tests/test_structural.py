@@ -1,5 +1,8 @@
 """Synapse turnover and plasticity schedules on plastic layers (issue 16)."""
 
+import subprocess
+import sys
+
 import pytest
 import torch
 
@@ -227,3 +230,10 @@ def test_monocular_deprivation_shifts_dominance_for_good_only_in_the_critical_pe
     assert abs(float(inside.before.mean())) < 0.1  # binocular before
     assert inside.shift > 0.4 and inside.lasting_shift > 0.4  # stays after reopening the eye
     assert after.shift < 0.25 and inside.shift > 2 * after.shift
+
+
+@pytest.mark.parametrize("package", ["hebbnet.layers", "hebbnet.structural", "hebbnet.plasticity",
+                                     "hebbnet.rules", "hebbnet.structural.signatures"])
+def test_each_package_imports_first_in_a_fresh_interpreter(package):
+    """An import cycle shows only when its package is the first one imported."""
+    subprocess.run([sys.executable, "-c", f"import {package}"], check=True)

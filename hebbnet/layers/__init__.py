@@ -12,6 +12,8 @@ from hebbnet.layers.plastic import (
 )
 from hebbnet.layers.sparse_code import SparseCode
 from hebbnet.layers.spiking import SpikingLinear
+from hebbnet.layers.topographic import TopographicMap
 
 __all__ = ["OUTPUTS", "PADDING_MODES", "UPDATE_MODES", "HebbianConv2d", "HebbianLinear",
-           "PlasticLayer", "PlasticityDivergedError", "SparseCode", "SpikingLinear", "Triangle"]
+           "PlasticLayer", "PlasticityDivergedError", "SparseCode", "SpikingLinear", "TopographicMap",
+           "Triangle"]

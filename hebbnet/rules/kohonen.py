@@ -34,7 +34,7 @@ class Kohonen(PlasticityRule):
     so neighbouring units come to prefer neighbouring inputs: a topographic map, in which
     inputs seen more often take more units (magnification). The winner is the nearest
     prototype when the drive is u_i = W_i·x − ½‖W_i‖² (what
-    :class:`hebbnet.structural.TopographicMap` computes); in a plain layer it is the largest
+    :class:`hebbnet.layers.TopographicMap` computes); in a plain layer it is the largest
     W_i·x.
 
     Args:

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import torch
 
 from hebbnet.layers.plastic import HebbianLinear
+from hebbnet.layers.topographic import TopographicMap
 from hebbnet.plasticity.schedules import CriticalPeriod
 from hebbnet.rules.bcm import BCM
-from hebbnet.structural.cortical_map import TopographicMap
 
 FINGERS, RECEPTORS = 5, 10  # the skin: 5 fingers of 10 receptors each
 
