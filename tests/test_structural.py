@@ -6,15 +6,17 @@ import sys
 import pytest
 import torch
 
+from hebbnet.homeostasis import IntrinsicPlasticity
 from hebbnet.layers import HebbianConv2d, HebbianLinear, SpikingLinear
 from hebbnet.plasticity import CriticalPeriod, PlasticitySchedule
-from hebbnet.structural import SynapseTurnover, rewire, turnover_fraction
+from hebbnet.structural import Neurogenesis, SynapseTurnover, rewire, turnover_fraction
 from hebbnet.structural.signatures import (
     FINGERS,
     amputation,
     develop_map,
     map_expansion,
     monocular_deprivation,
+    neurogenesis_for_a_new_class,
     skin_regions,
 )
 
@@ -241,3 +243,68 @@ def test_monocular_deprivation_shifts_dominance_for_good_only_in_the_critical_pe
 def test_each_package_imports_first_in_a_fresh_interpreter(package):
     """An import cycle shows only when its package is the first one imported."""
     subprocess.run([sys.executable, "-c", f"import {package}"], check=True)
+
+
+def test_unborn_units_output_nothing_never_win_and_do_not_learn():
+    torch.manual_seed(0)
+    layer = HebbianLinear(8, 6, rule="competitive", homeostasis=Neurogenesis(6, born=3))
+    assert not layer.weight[3:].any()
+    x = torch.rand(16, 8)
+    y = layer(x)
+    assert not y[:, 3:].any() and (y[:, :3] != 0).any(1).all()  # a born unit wins every sample
+    assert not layer.weight[3:].any()
+    oja = HebbianLinear(8, 6, rule="oja", homeostasis=Neurogenesis(6, born=2))
+    assert not oja(x)[:, 2:].any()  # a linear response is gated too
+
+
+def test_grown_units_start_young_excitable_and_learn_with_an_optimizer():
+    torch.manual_seed(0)
+    birth = Neurogenesis(5, born=3, excitability=2.0, maturation=10.0)
+    layer = HebbianLinear(4, 5, rule="hebb", update="grad", homeostasis=birth)
+    optimizer = torch.optim.Adam(layer.parameters(), lr=0.01)
+    for _ in range(3):
+        optimizer.zero_grad()
+        layer(torch.rand(8, 4))
+        optimizer.step()
+    new = layer.grow(2, init=torch.full((2, 4), 0.5))
+    assert new.tolist() == [3, 4] and birth.born == 5
+    assert torch.equal(layer.weight[3:], torch.full((2, 4), 0.5))
+    x = torch.rand(8, 4)
+    u = x @ layer.weight.T
+    assert torch.allclose(birth.drive(u)[:, 3:], u[:, 3:] + 2.0)  # age 0: the whole bonus
+    optimizer.zero_grad()
+    layer(x)
+    optimizer.step()  # Adam's state for the new rows was zero: it steps them like any other
+    assert not torch.equal(layer.weight[3:], torch.full((2, 4), 0.5))
+    assert birth.age.tolist() == [4, 4, 4, 1, 1]
+
+
+def test_neurogenesis_state_resumes_and_bad_growth_is_named():
+    layer = HebbianLinear(4, 5, homeostasis=Neurogenesis(5, born=2))
+    layer.grow(1)
+    copy = HebbianLinear(4, 5, homeostasis=Neurogenesis(5, born=2))
+    copy.load_state_dict(layer.state_dict())
+    assert copy.homeostasis[0].born == 3
+    with pytest.raises(ValueError, match="2 of the layer's capacity 5 are unborn"):
+        layer.grow(3)
+    with pytest.raises(ValueError, match="must have shape"):
+        layer.grow(1, init=torch.zeros(1, 3))
+    with pytest.raises(TypeError, match="has no Neurogenesis"):
+        HebbianLinear(4, 5).grow(1)
+    with pytest.raises(ValueError, match="born <= capacity"):
+        Neurogenesis(5, born=6)
+    with pytest.raises(ValueError, match="must be the last"):
+        HebbianLinear(4, 5, homeostasis=[Neurogenesis(5, 2), IntrinsicPlasticity(5, 0.1)])
+    with pytest.raises(ValueError, match="does not take Neurogenesis"):
+        SpikingLinear(4, 5, homeostasis=Neurogenesis(5, 2))
+
+
+def test_units_born_for_a_new_class_take_it_and_the_old_units_keep_theirs():
+    grown = neurogenesis_for_a_new_class(grow=4, seed=0)
+    control = neurogenesis_for_a_new_class(grow=0, seed=0)
+    calm = neurogenesis_for_a_new_class(grow=4, seed=0, excitability=0.0)
+    assert grown.old_drift < 0.01 and grown.new_class_won_by_new_units > 0.95
+    assert grown.old_accuracy_after >= grown.old_accuracy_before - 0.03
+    assert grown.new_accuracy > 0.95
+    assert control.old_drift > 0.2  # without newborns, old units are recruited for the 2s
+    assert calm.old_drift > 0.1  # and without their excitability, too

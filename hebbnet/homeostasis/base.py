@@ -1,7 +1,8 @@
 """Homeostatic mechanisms: slow controllers that keep a plastic layer's activity in range.
 
 A mechanism may shift the drive before the response (:meth:`Homeostasis.drive`, intrinsic
-excitability) and adjust the weights after each plastic update (:meth:`Homeostasis.regulate`).
+excitability), gate the response (:meth:`Homeostasis.response`, units not yet born) and adjust
+the weights after each plastic update (:meth:`Homeostasis.regulate`).
 Both act only while the layer is plastic; in ``eval()`` the drive shift stays as learned.
 Synaptic scaling measures activity as the mean absolute response of each unit,
 a_i = ⟨|y_i|⟩ (:func:`unit_activity`); intrinsic plasticity as the mean response ⟨y_i⟩.
@@ -14,8 +15,15 @@ from torch import nn
 
 
 class Homeostasis(nn.Module):
+    def attach(self, weight: torch.Tensor) -> None:
+        """Called once by the layer that holds the mechanism, with its weights."""
+
     def drive(self, u: torch.Tensor) -> torch.Tensor:
         return u
+
+    def response(self, y: torch.Tensor) -> torch.Tensor:
+        """Gate the rule's response (N, n_out, ...) before the layer outputs and learns it."""
+        return y
 
     def regulate(self, weight: torch.Tensor, post: torch.Tensor, u: torch.Tensor) -> None:
         """Adjust ``weight`` in place after a plastic update, given the response ``post`` and

@@ -59,6 +59,7 @@ from hebbnet.homeostasis import Homeostasis
 from hebbnet.plasticity.consolidation import TagAndCapture
 from hebbnet.plasticity.schedules import PlasticitySchedule
 from hebbnet.rules import OuterUpdate, implicit_step, make_rule
+from hebbnet.structural.neurogenesis import Neurogenesis
 from hebbnet.structural.turnover import SynapseTurnover
 
 UPDATE_MODES = ("local", "grad")
@@ -91,6 +92,8 @@ class PlasticLayer(nn.Module):
         self.bias = nn.Parameter(torch.zeros(weight_shape[0]), requires_grad=False) if bias else None
         self.rule = make_rule(rule, n_in, weight_shape[0])
         self.homeostasis = nn.ModuleList(_mechanisms(homeostasis, weight_shape[0]))
+        for mechanism in self.homeostasis:
+            mechanism.attach(self.weight.data)
         self.consolidation = consolidation
         self.schedule = _checked(schedule, PlasticitySchedule, "schedule", "CriticalPeriod")
         self.structure = _checked(structure, SynapseTurnover, "structure", "SynapseTurnover")
@@ -107,10 +110,13 @@ class PlasticLayer(nn.Module):
         return self.training and self.plastic
 
     def respond(self, u: torch.Tensor) -> torch.Tensor:
-        """Homeostatic drive shift, then the rule's response; ``u`` is (N, n_out)."""
+        """Homeostatic drive shift, the rule's response, its gating; ``u`` is (N, n_out)."""
         for mechanism in self.homeostasis:
             u = mechanism.drive(u)
-        return self.rule.respond(u)
+        y = self.rule.respond(u)
+        for mechanism in self.homeostasis:
+            y = mechanism.response(y)
+        return y
 
     def emit(self, u: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return y if self.output == "response" else u
@@ -159,6 +165,15 @@ class PlasticLayer(nn.Module):
             if self.structure is not None:
                 self.structure.enforce(self.weight.data, self.weight.grad)
             self.count_update()
+
+    def grow(self, n: int, init: torch.Tensor | None = None) -> torch.Tensor:
+        """Give birth to ``n`` units (a layer built with ``homeostasis=Neurogenesis(...)``);
+        see :meth:`hebbnet.structural.Neurogenesis.grow`. Returns their indices."""
+        births = [m for m in self.homeostasis if isinstance(m, Neurogenesis)]
+        if not births:
+            raise TypeError(f"{type(self).__name__} has no Neurogenesis: build it with "
+                            "homeostasis=[..., Neurogenesis(capacity, born)] to grow units.")
+        return births[0].grow(n, self.weight.data, init)
 
     def count_update(self) -> None:
         """Count one plastic update; check the weights every ``check_every``. Not in code that
@@ -280,6 +295,9 @@ def _mechanisms(homeostasis, n_out: int) -> list[Homeostasis]:
                 raise ValueError(f"{type(mechanism).__name__} keeps {name} for {len(state)} "
                                  f"units, the layer has {n_out} outputs: build it with "
                                  f"{type(mechanism).__name__}({n_out}, ...).")
+    if any(isinstance(m, Neurogenesis) for m in mechanisms[:-1]):
+        raise ValueError("Neurogenesis must be the last of a layer's homeostasis mechanisms: its "
+                         "drive decides which units can win, after the others have shifted it.")
     return mechanisms
 
 

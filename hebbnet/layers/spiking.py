@@ -26,6 +26,7 @@ from hebbnet.plasticity.consolidation import TagAndCapture
 from hebbnet.plasticity.schedules import PlasticitySchedule
 from hebbnet.rules import RULES, make_rule
 from hebbnet.spiking.neurons import LIF
+from hebbnet.structural.neurogenesis import Neurogenesis
 from hebbnet.structural.turnover import SynapseTurnover
 
 
@@ -42,6 +43,10 @@ class SpikingLinear(PlasticLayer):
                  schedule: PlasticitySchedule | None = None,
                  structure: SynapseTurnover | None = None):
         neurons = neurons if neurons is not None else LIF(out_features)
+        if any(isinstance(m, Neurogenesis) for m in _as_list(homeostasis)):
+            raise ValueError("SpikingLinear does not take Neurogenesis (its neurons integrate "
+                             "the drive over time, so silencing it needs the neuron model's "
+                             "help); SpikeCountFeatures(neurons_per_task=...) grows spiking neurons.")
         if neurons.n != out_features:
             raise ValueError(f"neurons has {neurons.n} neurons, the layer {out_features} outputs.")
         rule = _spiking_rule(rule, in_features, out_features, neurons.dt)
@@ -81,6 +86,10 @@ class SpikingLinear(PlasticLayer):
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"lr={self.lr}, update={self.update!r}, w_max={self.w_max}")
+
+
+def _as_list(homeostasis) -> list:
+    return [homeostasis] if isinstance(homeostasis, torch.nn.Module) else list(homeostasis)
 
 
 def _spiking_rule(rule, n_in: int, n_out: int, dt: float):

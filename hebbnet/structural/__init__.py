@@ -1,8 +1,10 @@
-"""Structural and developmental plasticity: the connectivity itself changes (synapse turnover).
+"""Structural and developmental plasticity: the connectivity itself changes (synapse turnover)
+and units are born into a layer (neurogenesis).
 Cortical maps are :class:`hebbnet.layers.TopographicMap`; critical periods are plasticity
 schedules (:mod:`hebbnet.plasticity.schedules`); the signature experiments are in
 :mod:`hebbnet.structural.signatures`."""
 
+from hebbnet.structural.neurogenesis import Neurogenesis
 from hebbnet.structural.turnover import GROWTH, SynapseTurnover, rewire, turnover_fraction
 
-__all__ = ["GROWTH", "SynapseTurnover", "rewire", "turnover_fraction"]
+__all__ = ["GROWTH", "Neurogenesis", "SynapseTurnover", "rewire", "turnover_fraction"]
