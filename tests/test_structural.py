@@ -17,6 +17,7 @@ from hebbnet.structural.signatures import (
     map_expansion,
     monocular_deprivation,
     neurogenesis_for_a_new_class,
+    reward_capture,
     skin_regions,
 )
 
@@ -308,3 +309,14 @@ def test_units_born_for_a_new_class_take_it_and_the_old_units_keep_theirs():
     assert grown.new_accuracy > 0.95
     assert control.old_drift > 0.2  # without newborns, old units are recruited for the 2s
     assert calm.old_drift > 0.1  # and without their excitability, too
+
+
+def test_a_surge_no_prediction_cancels_captures_the_network_and_a_changed_signal_frees_it():
+    natural = reward_capture(surge=0.0, trials=1000)
+    captured = reward_capture(trials=1000)
+    scaled = reward_capture(homeostasis=True, trials=1000)
+    antagonist = reward_capture(remedy=(1.0, 0.0), trials=1000)
+    assert natural.drug_share[1] < 0.5  # an ordinary reward shares the network with food
+    assert captured.drug_share[1] > 0.95
+    assert scaled.drug_share[1] > 0.95 and max(scaled.cue_drive[:3]) < 0.05  # bounded, not undone
+    assert antagonist.drug_share[2] < natural.drug_share[1]  # the surge blocked: it is undone
