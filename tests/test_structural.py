@@ -19,18 +19,8 @@ from hebbnet.structural.signatures import (
     neurogenesis_for_a_new_class,
     reward_capture,
     skin_regions,
+    synapse_turnover,
 )
-
-
-def correlated_batch(generator, n=64, active=slice(0, 64), associated=16):
-    """Inputs 0..associated-1 share one factor (an association to learn); the rest is noise;
-    inputs outside ``active`` are silent."""
-    shared = torch.randn(n, 1, generator=generator)
-    x = 0.3 * torch.randn(n, 64, generator=generator)
-    x[:, :associated] += shared
-    out = torch.zeros_like(x)
-    out[:, active] = x[:, active]
-    return out
 
 
 def test_budget_is_kept_and_the_rate_of_the_budget_is_replaced_each_period():
@@ -78,36 +68,15 @@ def test_new_synapses_start_weak_and_are_spared_the_next_pruning():
     assert weight[grown].eq(0).all() and mask.sum() == 6
 
 
-def test_learned_association_survives_pruning_more_than_other_synapses():
-    torch.manual_seed(0)
-    turnover = SynapseTurnover(density=0.5, rate=0.1, period=10)
-    layer = HebbianLinear(64, 8, rule="oja", lr=0.05, structure=turnover)
-    start = turnover.mask.clone()
-    generator = torch.Generator().manual_seed(2)
-    for _ in range(300):
-        layer(correlated_batch(generator))
-    kept = start & turnover.mask
-    associated = kept[:, :16].sum() / start[:, :16].sum()
-    others = kept[:, 16:].sum() / start[:, 16:].sum()
-    assert associated > 0.9 and others < 0.5, (associated, others)
-
-
-def test_coactive_growth_follows_a_change_of_input_statistics():
-    torch.manual_seed(0)
-    turnover = SynapseTurnover(density=0.25, rate=0.1, period=10, growth="coactive")
-    layer = HebbianLinear(64, 8, rule="oja", lr=0.05, structure=turnover)
-    generator = torch.Generator().manual_seed(3)
-
-    def share_on_second_half():
-        return float(turnover.mask[:, 32:].sum()) / turnover.synapses
-
-    for _ in range(300):
-        layer(correlated_batch(generator, active=slice(0, 32), associated=0))
-    first = share_on_second_half()
-    for _ in range(300):
-        layer(correlated_batch(generator, active=slice(32, 64), associated=0))
-    second = share_on_second_half()  # over seeds 0-5 of the weights: +0.20 to +0.21
-    assert first < 0.5 and second > first + 0.15, (first, second)
+def test_learned_associations_survive_and_connectivity_follows_the_inputs():
+    coactive = synapse_turnover(seed=0)
+    assert set(coactive.synapses) == {128}  # the budget, every period
+    assert all(f == pytest.approx(13 / 128) for f in coactive.new_fraction)
+    assert coactive.associated_survival > 0.7 and coactive.other_survival < 0.3
+    assert coactive.share_on_second_half[29] < 0.05  # inputs 32-63 silent in phase 1
+    assert coactive.share_on_second_half[-1] > 0.95  # then they hold the synapses
+    weak = synapse_turnover(seed=0, prune="weak")  # strong synapses on silent inputs stay
+    assert weak.share_on_second_half[-1] < 0.8
 
 
 def test_turnover_resumes_bit_exactly_from_a_state_dict():
@@ -152,6 +121,7 @@ def test_turnover_on_convolutional_and_spiking_layers():
     (dict(density=0.99, rate=0.5), "absent to grow"),
     (dict(density=0.5, period=0), "period"),
     (dict(density=0.5, growth="sprout"), "growth"),
+    (dict(density=0.5, prune="oldest"), "prune"),
 ])
 def test_bad_turnover_settings_are_named(options, message):
     with pytest.raises(ValueError, match=message):

@@ -5,6 +5,12 @@ schedules (:mod:`hebbnet.plasticity.schedules`); the signature experiments are i
 :mod:`hebbnet.structural.signatures`."""
 
 from hebbnet.structural.neurogenesis import Neurogenesis
-from hebbnet.structural.turnover import GROWTH, SynapseTurnover, rewire, turnover_fraction
+from hebbnet.structural.turnover import (
+    GROWTH,
+    PRUNING,
+    SynapseTurnover,
+    rewire,
+    turnover_fraction,
+)
 
-__all__ = ["GROWTH", "Neurogenesis", "SynapseTurnover", "rewire", "turnover_fraction"]
+__all__ = ["GROWTH", "PRUNING", "Neurogenesis", "SynapseTurnover", "rewire", "turnover_fraction"]

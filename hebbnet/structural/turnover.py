@@ -6,12 +6,16 @@ go, and axons sprout toward partners that fire with them. Here a layer keeps a b
 M of the synapses that exist; a pruned synapse is exactly zero in the forward pass and in every
 update. Every ``period`` plastic updates, :func:`rewire` replaces a fixed number of synapses:
 
-.. math:: \\text{prune: } \\operatorname{argmin}^{(n)}_{ij:\\,M_{ij},\\ \\text{not new}} |W_{ij}|,
+.. math:: \\text{prune: } \\operatorname{argmin}^{(n)}_{ij:\\,M_{ij},\\ \\text{not new}}
+          |W_{ij}|\\;\\big(\\times\\,\\bar a_j \\text{ with } \\texttt{prune="unused"}\\big),
           \\qquad \\text{grow: } n \\text{ absent } (i, j) \\sim
           \\begin{cases} \\text{uniform} & \\texttt{growth="random"}\\\\
           \\langle |y_i|\\,|x_j|\\rangle + \\epsilon & \\texttt{growth="coactive"}\\end{cases}
 
-so the number of synapses stays at the budget, n = round(rate · budget) of them are new after
+where ā_j is input j's mean activity ⟨|x_j|⟩ over the last ``period`` updates (a running mean):
+``"weak"`` prunes the smallest weights, ``"unused"`` the smallest typical contributions to
+the drive, so a strong synapse whose input has gone silent goes too. The number of synapses
+stays at the budget, n = round(rate · budget) of them are new after
 each period (the turnover rate), and the new ones start at ``new_weight`` and are spared the
 next pruning (they must get one period to grow before they can be judged weak). Magnitude
 pruning with random regrowth is SET (Mocanu et al. 2018); growth toward co-active pairs, the
@@ -32,18 +36,22 @@ from torch import nn
 from hebbnet.rules.base import ResizableBuffers
 
 GROWTH = ("random", "coactive")
+PRUNING = ("weak", "unused")
 
 
 @torch.no_grad()
 def rewire(weight: torch.Tensor, mask: torch.Tensor, protected: torch.Tensor, n: int,
            growth_scores: torch.Tensor | None, new_weight: float,
-           generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+           generator: torch.Generator, usage: torch.Tensor | None = None
+           ) -> tuple[torch.Tensor, torch.Tensor]:
     """Prune the ``n`` weakest unprotected synapses and grow ``n`` absent ones, in place.
 
     Args:
         weight, mask, protected: the weights, the existing synapses and the ones spared this
             time (all the same shape; the masks boolean).
         n: synapses to replace.
+        usage: a factor on |W| when judging weakness, broadcast to the weight's shape (each
+            input's mean activity), or None.
         growth_scores: non-negative weights for choosing where to grow (same shape), or None
             for uniform.
         new_weight: a grown synapse's starting weight.
@@ -53,7 +61,8 @@ def rewire(weight: torch.Tensor, mask: torch.Tensor, protected: torch.Tensor, n:
     """
     flat_w, flat_mask = weight.view(-1), mask.view(-1)
     candidates = (flat_mask & ~protected.view(-1)).nonzero().squeeze(1)
-    weakest = flat_w[candidates].abs().topk(n, largest=False).indices
+    strength = weight.abs() if usage is None else weight.abs() * usage
+    weakest = strength.reshape(-1)[candidates].topk(n, largest=False).indices
     pruned = candidates[weakest]
     absent = (~flat_mask).nonzero().squeeze(1)  # the just-pruned are still present here
     odds = (torch.ones(len(absent)) if growth_scores is None
@@ -73,7 +82,10 @@ class SynapseTurnover(ResizableBuffers, nn.Module):
         rate: the fraction of the budget replaced per period, in [0, 0.5].
         period: plastic updates between two rewirings.
         growth: ``"random"`` or ``"coactive"`` (toward pairs active together in the batch).
-        new_weight: the weight a new synapse starts with (weak: 0 by default).
+        prune: ``"weak"`` (smallest |w|) or ``"unused"`` (smallest |w| times the input's
+            mean activity).
+        new_weight: the weight a new synapse starts with (weak: 0 by default; then it grows
+            only on a unit that other synapses drive, as activity-dependent rules need).
         seed: the generator's seed (the initial mask and every choice after it).
 
     Buffers: ``mask`` (bool, the weight's shape), ``new`` (grown at the last rewiring),
@@ -83,7 +95,7 @@ class SynapseTurnover(ResizableBuffers, nn.Module):
 
     def __init__(self, density: float | None = None, rate: float = 0.05, period: int = 100,
                  growth: str = "random", new_weight: float = 0.0, budget: int | None = None,
-                 seed: int = 0):
+                 seed: int = 0, prune: str = "weak"):
         super().__init__()
         if (density is None) == (budget is None):
             raise ValueError("SynapseTurnover takes one of density= (a fraction) or budget= "
@@ -98,11 +110,15 @@ class SynapseTurnover(ResizableBuffers, nn.Module):
             raise ValueError(f"SynapseTurnover period must be >= 1 plastic update, got {period}.")
         if growth not in GROWTH:
             raise ValueError(f"Unknown growth {growth!r}; valid: {', '.join(GROWTH)}.")
+        if prune not in PRUNING:
+            raise ValueError(f"Unknown prune {prune!r}; valid: {', '.join(PRUNING)}.")
         self.density, self.budget, self.rate = density, budget, rate
         self.period, self.growth, self.new_weight = period, growth, new_weight
+        self.prune = prune
         self.generator = torch.Generator().manual_seed(seed)
         for name in ("mask", "new"):
             self.register_buffer(name, torch.zeros(0, dtype=torch.bool))
+        self.register_buffer("input_activity", torch.zeros(0))  # ā_j, for prune="unused"
         for name in ("steps", "rewirings", "replaced"):
             self.register_buffer(name, torch.zeros((), dtype=torch.long))
         self.register_buffer("last_turnover", torch.zeros(()))
@@ -126,6 +142,7 @@ class SynapseTurnover(ResizableBuffers, nn.Module):
         mask[chosen] = True
         self.mask = mask.view(weight.shape).to(weight.device)
         self.new = torch.zeros_like(self.mask)
+        self.input_activity = torch.zeros(size // weight.shape[0], device=weight.device)
         weight.mul_(self.mask)
 
     @property
@@ -145,13 +162,17 @@ class SynapseTurnover(ResizableBuffers, nn.Module):
         """Count one plastic update; rewire at the end of each period. ``pre`` (N, n_in) and
         ``post`` (N, n_out) are the batch the layer just learned from."""
         self.steps += 1
+        if self.prune == "unused":
+            activity = pre.detach().abs().mean(0).to(self.input_activity.dtype)
+            self.input_activity.lerp_(activity, 1 / self.period)
         if int(self.steps) % self.period or self.rate == 0:
             return
         n = round(self.rate * self.budget)
         rows = weight.view(weight.shape[0], -1)
         scores = post.abs().T @ pre.abs() if self.growth == "coactive" else None
+        usage = self.input_activity if self.prune == "unused" else None
         _, grown = rewire(rows, self.mask.view(rows.shape), self.new.view(rows.shape), n,
-                          scores, self.new_weight, self.generator)
+                          scores, self.new_weight, self.generator, usage)
         self.new.zero_()
         self.new.view(-1)[grown] = True
         self.rewirings += 1
@@ -165,12 +186,12 @@ class SynapseTurnover(ResizableBuffers, nn.Module):
         self.generator.set_state(state["generator"])
 
     def resizable_buffers(self) -> tuple[str, ...]:
-        return ("mask", "new")
+        return ("mask", "new", "input_activity")
 
     def extra_repr(self) -> str:
         size = "budget=" + str(self.budget) if self.budget is not None else f"density={self.density}"
         return (f"{size}, rate={self.rate}, period={self.period}, growth={self.growth!r}, "
-                f"new_weight={self.new_weight}")
+                f"prune={self.prune!r}, new_weight={self.new_weight}")
 
 
 def turnover_fraction(before: torch.Tensor, after: torch.Tensor) -> float:
