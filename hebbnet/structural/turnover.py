@@ -22,9 +22,12 @@ pruning with random regrowth is SET (Mocanu et al. 2018); growth toward co-activ
 current batch's ⟨|post|·|pre|ᵀ⟩, is the Hebbian sprouting of Butz & van Ooyen's models; DEEP R
 (Bellec et al. 2018) prunes by sign change instead.
 
-The sampling is written here (``torch.multinomial`` over the absent synapses) rather than taken
-from a library: no maintained PyTorch package rewires a live layer's mask, and a few lines keep
-the mask, the weights and the optimizer's view of them in one place. The module owns its random
+Growth samples without replacement by Efraimidis & Spirakis (2006): the n largest keys
+u^(1/s), u uniform, are a sample of n of the scores s without replacement in proportion to
+them (with all s equal, the n largest u) — one pass and a top-k, where ``torch.multinomial``
+without replacement took 36 ms for 7,800 of 1.4 M absent synapses. It is written here rather
+than taken from a library: no maintained PyTorch package rewires a live layer's mask, and a
+few lines keep the mask, the weights and the optimizer's view of them in one place. The module owns its random
 generator; its state is saved with the layer, so a resumed run rewires exactly as it would have.
 """
 
@@ -65,9 +68,10 @@ def rewire(weight: torch.Tensor, mask: torch.Tensor, protected: torch.Tensor, n:
     weakest = strength.reshape(-1)[candidates].topk(n, largest=False).indices
     pruned = candidates[weakest]
     absent = (~flat_mask).nonzero().squeeze(1)  # the just-pruned are still present here
-    odds = (torch.ones(len(absent)) if growth_scores is None
-            else growth_scores.reshape(-1)[absent].float().cpu() + 1e-12)
-    grown = absent[torch.multinomial(odds, n, generator=generator).to(absent.device)]
+    keys = torch.rand(len(absent), generator=generator)  # the n largest: a uniform sample
+    if growth_scores is not None:  # u^(1/s), compared as log(u)/s
+        keys = keys.log_().div_(growth_scores.reshape(-1)[absent].float().cpu() + 1e-12)
+    grown = absent[keys.topk(n, sorted=False).indices.to(absent.device)]
     flat_mask[pruned], flat_w[pruned] = False, 0
     flat_mask[grown], flat_w[grown] = True, new_weight
     return pruned, grown
@@ -119,6 +123,8 @@ class SynapseTurnover(ResizableBuffers, nn.Module):
         for name in ("mask", "new"):
             self.register_buffer(name, torch.zeros(0, dtype=torch.bool))
         self.register_buffer("input_activity", torch.zeros(0))  # ā_j, for prune="unused"
+        # the mask as 0/1 in the weights' dtype: multiplying by it is 8x faster than by a bool
+        self.register_buffer("gate", torch.zeros(0), persistent=False)
         for name in ("steps", "rewirings", "replaced"):
             self.register_buffer(name, torch.zeros((), dtype=torch.long))
         self.register_buffer("last_turnover", torch.zeros(()))
@@ -143,7 +149,8 @@ class SynapseTurnover(ResizableBuffers, nn.Module):
         self.mask = mask.view(weight.shape).to(weight.device)
         self.new = torch.zeros_like(self.mask)
         self.input_activity = torch.zeros(size // weight.shape[0], device=weight.device)
-        weight.mul_(self.mask)
+        self.gate = self.mask.to(weight.dtype)
+        weight.mul_(self.gate)
 
     @property
     def synapses(self) -> int:
@@ -155,7 +162,7 @@ class SynapseTurnover(ResizableBuffers, nn.Module):
         copy of the weights)."""
         for tensor in tensors:
             if tensor is not None and tensor.numel():
-                tensor.mul_(self.mask.view(tensor.shape))
+                tensor.mul_(self.gate.view(tensor.shape))
 
     @torch.no_grad()
     def step(self, weight: torch.Tensor, pre: torch.Tensor, post: torch.Tensor) -> None:
@@ -175,6 +182,7 @@ class SynapseTurnover(ResizableBuffers, nn.Module):
                           scores, self.new_weight, self.generator, usage)
         self.new.zero_()
         self.new.view(-1)[grown] = True
+        self.gate.copy_(self.mask)
         self.rewirings += 1
         self.replaced += n
         self.last_turnover.fill_(n / self.budget)
@@ -187,6 +195,10 @@ class SynapseTurnover(ResizableBuffers, nn.Module):
 
     def resizable_buffers(self) -> tuple[str, ...]:
         return ("mask", "new", "input_activity")
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        self.gate = self.mask.to(self.gate.dtype)
 
     def extra_repr(self) -> str:
         size = "budget=" + str(self.budget) if self.budget is not None else f"density={self.density}"
