@@ -26,6 +26,8 @@ MODELS = {
                                                           homeostasis=["scaling", "intrinsic"]),
     "dense, consolidation, critical period": HebbianDenseConfig(
         width=64, readout="hebbian", consolidation=True, lr_decay=0.5),
+    "dense, synapse turnover": HebbianDenseConfig(width=64, readout="class_means",
+                                                  turnover_density=0.2, turnover_period=3),
     "softhebb conv": SoftHebbConvConfig(depth=1),
     "diehl & cook": DiehlCookConfig(n_neurons=20, steps=20),
     "diehl & cook, neurogenesis, thresholds from weights": DiehlCookConfig(
@@ -100,6 +102,7 @@ def test_data_choosing_strategies_show_a_local_learner_old_classes_again(strateg
     (HebbianDenseConfig(homeostasis=["sleep"]), "Unknown model.homeostasis"),
     (HebbianDenseConfig(lr_decay=1.5), "model.lr_decay must be in"),
     (SoftHebbConvConfig(depth=4), "model.depth"),
+    (HebbianDenseConfig(turnover_density=1.5), "model.turnover_density .* density must be in"),
     (DiehlCookConfig(n_neurons=20, threshold_from_weights=-1.0),
      "model.threshold_from_weights"),
 ])

@@ -9,7 +9,13 @@ import torch
 from hebbnet.homeostasis import IntrinsicPlasticity
 from hebbnet.layers import HebbianConv2d, HebbianLinear, SpikingLinear
 from hebbnet.plasticity import CriticalPeriod, PlasticitySchedule
-from hebbnet.structural import Neurogenesis, SynapseTurnover, rewire, turnover_fraction
+from hebbnet.structural import (
+    Neurogenesis,
+    SynapseTurnover,
+    rewire,
+    structure_report,
+    turnover_fraction,
+)
 from hebbnet.structural.signatures import (
     FINGERS,
     amputation,
@@ -290,3 +296,15 @@ def test_a_surge_no_prediction_cancels_captures_the_network_and_a_changed_signal
     assert captured.drug_share[1] > 0.95
     assert scaled.drug_share[1] > 0.95 and max(scaled.cue_drive[:3]) < 0.05  # bounded, not undone
     assert antagonist.drug_share[2] < natural.drug_share[1]  # the surge blocked: it is undone
+
+
+def test_structure_report_names_every_structural_mechanism_of_a_model():
+    model = torch.nn.Sequential(
+        HebbianLinear(8, 6, structure=SynapseTurnover(density=0.5, rate=0.5, period=1)),
+        HebbianLinear(6, 4, homeostasis=Neurogenesis(4, born=2)))
+    model(torch.rand(3, 8))
+    assert structure_report(model) == {"structure/0.structure/synapses": 24,
+                                       "structure/0.structure/replaced": 12,
+                                       "structure/0.structure/last_turnover": 0.5,
+                                       "structure/1.homeostasis.0/born": 2}
+    assert structure_report(torch.nn.Linear(2, 2)) == {}

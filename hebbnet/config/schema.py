@@ -70,6 +70,11 @@ class HebbianDenseConfig(PlasticModelConfig):
     homeostasis: List[str] = field(default_factory=list)  # scaling, intrinsic
     target: float = 0.05  # homeostatic target activity
     consolidation: bool = False  # tagging and capture on the feature layer
+    # synapse turnover on the feature layer (SynapseTurnover, co-active growth, unused synapses
+    # pruned): keep this fraction of the synapses; null: all, no turnover
+    turnover_density: Optional[float] = None
+    turnover_rate: float = 0.05  # the fraction of the kept synapses replaced per period
+    turnover_period: int = 100  # plastic updates per period
 
 
 @dataclass

@@ -43,6 +43,7 @@ from hebbnet.continual.strategies import Strategy
 from hebbnet.files import remove_temporaries, write_text
 from hebbnet.models.factory import build_model
 from hebbnet.models.plastic import PlasticNetwork
+from hebbnet.structural import structure_report
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +195,8 @@ def _train_task(cfg: Config, parts: _Parts, state: RunState, task: int, logger) 
     R = _padded_matrix(state.rows, parts.benchmark.n_tasks)
     logger.task_end(task, R, parts.model, state.global_step)
     logger.scalar("memory/strategy_bytes", state.strategy_bytes, state.global_step)
+    for tag, value in structure_report(parts.model).items():
+        logger.scalar(tag, value, state.global_step)
     log.info("task %d: %s", task, " ".join(f"{a:.3f}" for a in row[: task + 1]))
 
 

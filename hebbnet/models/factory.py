@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import torch
 from torch import nn
 
 from hebbnet.models.diehl_cook import DiehlCookParameters, SpikeCountFeatures
@@ -13,6 +14,7 @@ from hebbnet.models.mlp import MLP
 from hebbnet.models.plastic import PlasticNetwork
 from hebbnet.models.readouts import make_readout
 from hebbnet.models.softhebb_conv import SoftHebbConvFeatures
+from hebbnet.structural import SynapseTurnover
 
 MODELS = ("mlp", "hebbian_dense", "softhebb_conv", "diehl_cook", "fly")
 
@@ -41,7 +43,7 @@ def _features(cfg, input_shape: Sequence[int], n_tasks: int) -> nn.Module:
     if cfg.name == "hebbian_dense":
         return DenseHebbianFeatures(input_shape, cfg.width, cfg.rule, cfg.lr,
                                     dict(cfg.rule_options), cfg.activation, list(cfg.homeostasis),
-                                    cfg.target, cfg.consolidation)
+                                    cfg.target, cfg.consolidation, _turnover(cfg))
     if cfg.name == "softhebb_conv":
         return SoftHebbConvFeatures(input_shape, cfg.depth)
     if cfg.name == "diehl_cook":
@@ -56,3 +58,15 @@ def _features(cfg, input_shape: Sequence[int], n_tasks: int) -> nn.Module:
         return SpikeCountFeatures(input_shape, params, cfg.neurons_per_task,
                                   threshold_from_weights=cfg.threshold_from_weights)
     return KenyonCells(input_shape, cfg.kenyon_cells, cfg.active, cfg.fan_in)
+
+
+def _turnover(cfg) -> SynapseTurnover | None:
+    """The dense network's synapse turnover, its generator seeded from the run's."""
+    if cfg.turnover_density is None:
+        return None
+    try:
+        return SynapseTurnover(density=cfg.turnover_density, rate=cfg.turnover_rate,
+                               period=cfg.turnover_period, growth="coactive", prune="unused",
+                               seed=int(torch.randint(2**31, ())))
+    except ValueError as error:
+        raise ValueError(f"model.turnover_density / turnover_rate / turnover_period: {error}") from error

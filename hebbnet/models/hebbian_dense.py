@@ -18,6 +18,7 @@ from hebbnet.homeostasis import IntrinsicPlasticity, SynapticScaling
 from hebbnet.layers import HebbianLinear
 from hebbnet.plasticity import TagAndCapture
 from hebbnet.rules import make_rule
+from hebbnet.structural import SynapseTurnover
 
 ACTIVATIONS = ("relu", "triangle")
 HOMEOSTASIS = ("scaling", "intrinsic")
@@ -36,6 +37,7 @@ class DenseHebbianFeatures(nn.Module):
         consolidation: tagging and capture (:class:`TagAndCapture`): every change lands in a
             decaying early weight; plasticity-related products, released at the start of each
             task (a novel context), let tagged synapses capture it into the late weight.
+        turnover: a :class:`SynapseTurnover` for the layer's synapses, or None.
 
     Shape: x (N, C, H, W) → h (N, width).
     """
@@ -43,7 +45,7 @@ class DenseHebbianFeatures(nn.Module):
     def __init__(self, input_shape: Sequence[int], width: int, rule: str = "krotov_hopfield",
                  lr: float = 0.02, rule_options: dict | None = None, activation: str = "relu",
                  homeostasis: Sequence[str] = (), target: float = 0.05,
-                 consolidation: bool = False):
+                 consolidation: bool = False, turnover: SynapseTurnover | None = None):
         super().__init__()
         if activation not in ACTIVATIONS:
             raise ValueError(f"Unknown model.activation {activation!r}; valid: "
@@ -57,7 +59,8 @@ class DenseHebbianFeatures(nn.Module):
                       else IntrinsicPlasticity(width, target) for name in homeostasis]
         self.layer = HebbianLinear(n_in, width, make_rule(rule, n_in, width, **(rule_options or {})),
                                    lr=lr, output="drive", homeostasis=mechanisms,
-                                   consolidation=TagAndCapture() if consolidation else None)
+                                   consolidation=TagAndCapture() if consolidation else None,
+                                   structure=turnover)
         self.activation, self.base_lr, self.out_features = activation, lr, width
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -5,6 +5,7 @@ schedules (:mod:`hebbnet.plasticity.schedules`); the signature experiments are i
 :mod:`hebbnet.structural.signatures`."""
 
 from hebbnet.structural.neurogenesis import Neurogenesis
+from hebbnet.structural.report import structure_report
 from hebbnet.structural.turnover import (
     GROWTH,
     PRUNING,
@@ -13,4 +14,5 @@ from hebbnet.structural.turnover import (
     turnover_fraction,
 )
 
-__all__ = ["GROWTH", "PRUNING", "Neurogenesis", "SynapseTurnover", "rewire", "turnover_fraction"]
+__all__ = ["GROWTH", "PRUNING", "Neurogenesis", "SynapseTurnover", "rewire", "structure_report",
+           "turnover_fraction"]
