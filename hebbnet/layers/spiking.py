@@ -43,10 +43,6 @@ class SpikingLinear(PlasticLayer):
                  schedule: PlasticitySchedule | None = None,
                  structure: SynapseTurnover | None = None):
         neurons = neurons if neurons is not None else LIF(out_features)
-        if any(isinstance(m, Neurogenesis) for m in _as_list(homeostasis)):
-            raise ValueError("SpikingLinear does not take Neurogenesis (its neurons integrate "
-                             "the drive over time, so silencing it needs the neuron model's "
-                             "help); SpikeCountFeatures(neurons_per_task=...) grows spiking neurons.")
         if neurons.n != out_features:
             raise ValueError(f"neurons has {neurons.n} neurons, the layer {out_features} outputs.")
         rule = _spiking_rule(rule, in_features, out_features, neurons.dt)
@@ -55,6 +51,10 @@ class SpikingLinear(PlasticLayer):
                              "give both the same dt.")
         super().__init__((out_features, in_features), in_features, rule, lr, update, False,
                          homeostasis, "response", 1.0, consolidation, schedule, structure)
+        if any(isinstance(m, Neurogenesis) for m in self.homeostasis):
+            raise ValueError("SpikingLinear does not take Neurogenesis (its neurons integrate "
+                             "the drive over time, so silencing it needs the neuron model's "
+                             "help); SpikeCountFeatures(neurons_per_task=...) grows spiking neurons.")
         self.weight.data.uniform_(0, init_max)
         if structure is not None:
             structure.enforce(self.weight.data)
@@ -86,10 +86,6 @@ class SpikingLinear(PlasticLayer):
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"lr={self.lr}, update={self.update!r}, w_max={self.w_max}")
-
-
-def _as_list(homeostasis) -> list:
-    return [homeostasis] if isinstance(homeostasis, torch.nn.Module) else list(homeostasis)
 
 
 def _spiking_rule(rule, n_in: int, n_out: int, dt: float):

@@ -93,8 +93,9 @@ class SynapseTurnover(ResizableBuffers, nn.Module):
         seed: the generator's seed (the initial mask and every choice after it).
 
     Buffers: ``mask`` (bool, the weight's shape), ``new`` (grown at the last rewiring),
-    ``rewirings``, ``replaced`` (counts) and ``last_turnover`` (the fraction of the budget new
-    at the last rewiring); all saved in the layer's ``state_dict``.
+    ``input_activity`` (ā_j), ``rewirings``, ``replaced`` (counts) and ``last_turnover`` (the
+    fraction of the budget new at the last rewiring); saved in the layer's ``state_dict`` with
+    the generator's state and the update count.
     """
 
     def __init__(self, density: float | None = None, rate: float = 0.05, period: int = 100,
@@ -125,8 +126,9 @@ class SynapseTurnover(ResizableBuffers, nn.Module):
         self.register_buffer("input_activity", torch.zeros(0))  # ā_j, for prune="unused"
         # the mask as 0/1 in the weights' dtype: multiplying by it is 8x faster than by a bool
         self.register_buffer("gate", torch.zeros(0), persistent=False)
-        for name in ("steps", "rewirings", "replaced"):
+        for name in ("rewirings", "replaced"):
             self.register_buffer(name, torch.zeros((), dtype=torch.long))
+        self.steps = 0  # plastic updates so far: a Python int, so counting never syncs a device
         self.register_buffer("last_turnover", torch.zeros(()))
 
     @torch.no_grad()
@@ -172,7 +174,7 @@ class SynapseTurnover(ResizableBuffers, nn.Module):
         if self.prune == "unused":
             activity = pre.detach().abs().mean(0).to(self.input_activity.dtype)
             self.input_activity.lerp_(activity, 1 / self.period)
-        if int(self.steps) % self.period or self.rate == 0:
+        if self.steps % self.period or self.rate == 0:
             return
         n = round(self.rate * self.budget)
         rows = weight.view(weight.shape[0], -1)
@@ -188,10 +190,11 @@ class SynapseTurnover(ResizableBuffers, nn.Module):
         self.last_turnover.fill_(n / self.budget)
 
     def get_extra_state(self) -> dict:
-        return {"generator": self.generator.get_state()}
+        return {"generator": self.generator.get_state(), "steps": self.steps}
 
     def set_extra_state(self, state: dict) -> None:
         self.generator.set_state(state["generator"])
+        self.steps = state["steps"]
 
     def resizable_buffers(self) -> tuple[str, ...]:
         return ("mask", "new", "input_activity")
