@@ -349,3 +349,12 @@ def test_conv_arguments_as_torch_nn_takes_them():
 def test_bad_layer_arguments_name_the_argument_and_the_fix(make, error, message):
     with pytest.raises(error, match=message):
         make()
+
+
+def test_the_drive_a_layer_outputs_carries_its_homeostatic_shift():
+    """model.homeostasis=[intrinsic] once changed nothing: the drive was emitted unshifted."""
+    intrinsic = IntrinsicPlasticity(3, target=0.1)
+    intrinsic.threshold.copy_(torch.tensor([0.5, -1.0, 2.0]))
+    layer = HebbianLinear(4, 3, output="drive", homeostasis=intrinsic).eval()
+    x = torch.rand(5, 4)
+    assert torch.allclose(layer(x), x @ layer.weight.T - intrinsic.threshold)

@@ -41,9 +41,12 @@ that tagged synapses capture into when plasticity-related products are available
 after every plastic update; in ``"grad"`` mode it sees the weights as the optimizer left them.
 
 What a layer outputs (``output=``): ``"response"``, the rule's postsynaptic response (a softmax
-for SoftHebb, k-WTA for competitive rules), or ``"drive"``, the linear drive ``u = Wx + b`` the
-rule still learns from; the latter lets a network pick its own nonlinearity between layers, as
-deep SoftHebb networks do (Journé et al. 2023). Weights start as N(0, (init_gain)²/n_in).
+for SoftHebb, k-WTA for competitive rules), or ``"drive"``, the linear drive ``u = Wx + b``
+after any homeostatic shift (an intrinsic threshold: ``u − θ``); the latter lets a network pick
+its own nonlinearity between layers, as deep SoftHebb networks do (Journé et al. 2023). The
+rule learns from the unshifted ``u`` (its equation's W·x) and the response; a competitive
+rule therefore picks the units that learn by W·x, whatever the shifts. Weights start as
+N(0, (init_gain)²/n_in).
 """
 
 from __future__ import annotations
@@ -109,14 +112,15 @@ class PlasticLayer(nn.Module):
     def learning(self) -> bool:
         return self.training and self.plastic
 
-    def respond(self, u: torch.Tensor) -> torch.Tensor:
-        """Homeostatic drive shift, the rule's response, its gating; ``u`` is (N, n_out)."""
+    def respond(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The drive after the homeostatic shifts, and the rule's response to it after their
+        gating; ``u`` is (N, n_out)."""
         for mechanism in self.homeostasis:
             u = mechanism.drive(u)
         y = self.rule.respond(u)
         for mechanism in self.homeostasis:
             y = mechanism.response(y)
-        return y
+        return u, y
 
     def emit(self, u: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return y if self.output == "response" else u
@@ -343,10 +347,10 @@ class HebbianLinear(PlasticLayer):
         self.check_input(x, f"(batch, {self.in_features})",
                          x.ndim == 2 and x.shape[1] == self.in_features)
         u = self.drive(x)
-        y = self.respond(u)
+        shifted, y = self.respond(u)
         if self.learning:
             self.learn(x.detach(), y.detach(), u.detach())
-        return self.emit(u, y)
+        return self.emit(shifted, y)
 
     def drive(self, x: torch.Tensor) -> torch.Tensor:
         """u = W x + b, (B, in_features) → (B, out_features)."""
@@ -395,14 +399,13 @@ class HebbianConv2d(PlasticLayer):
             patches = F.unfold(x, self.kernel_size, stride=self.stride)
             pre = patches.transpose(1, 2).reshape(-1, patches.shape[1])
             u_flat = F.linear(pre, self.weight.view(self.out_channels, -1), self.bias)
-            y_flat = self.respond(u_flat)
+            shifted, y_flat = self.respond(u_flat)
             self.learn(pre.detach(), y_flat.detach(), u_flat.detach())
         else:
             u = F.conv2d(x, self.weight, self.bias, self.stride)
-            u_flat = u.permute(0, 2, 3, 1).reshape(-1, self.out_channels)
-            y_flat = self.respond(u_flat)
+            shifted, y_flat = self.respond(u.permute(0, 2, 3, 1).reshape(-1, self.out_channels))
         channels_last = (len(x), height, width, self.out_channels)
-        return self.emit(u_flat.reshape(channels_last).permute(0, 3, 1, 2),
+        return self.emit(shifted.reshape(channels_last).permute(0, 3, 1, 2),
                          y_flat.reshape(channels_last).permute(0, 3, 1, 2))
 
     def extra_repr(self) -> str:
