@@ -358,3 +358,15 @@ def test_the_drive_a_layer_outputs_carries_its_homeostatic_shift():
     layer = HebbianLinear(4, 3, output="drive", homeostasis=intrinsic).eval()
     x = torch.rand(5, 4)
     assert torch.allclose(layer(x), x @ layer.weight.T - intrinsic.threshold)
+
+
+def test_a_competitive_unit_that_homeostasis_lets_win_is_the_one_that_learns():
+    torch.manual_seed(0)
+    intrinsic = IntrinsicPlasticity(3, target=0.1)
+    layer = HebbianLinear(2, 3, rule="competitive", lr=0.5, homeostasis=intrinsic)
+    layer.weight.data.copy_(torch.tensor([[1.0, 0.0], [0.9, 0.0], [0.0, 1.0]]))
+    intrinsic.threshold.copy_(torch.tensor([1.0, 0.0, 0.0]))  # unit 0 made unexcitable
+    before = layer.weight.clone()
+    layer(torch.tensor([[1.0, 0.1]]))  # unit 0 has the largest W·x, unit 1 the largest drive
+    changed = (layer.weight != before).any(1)
+    assert changed.tolist() == [False, True, False]

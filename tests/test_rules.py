@@ -89,7 +89,7 @@ def test_nearest_prototype_wins_and_winner_mean_is_k_means():
 
     # A long weight vector wins on drive but is far away: only `nearest` picks the close one.
     x, w = torch.tensor([[1.0, 0.0]]), torch.tensor([[5.0, 0.0], [1.0, 0.1]])
-    moved = lambda r: r.update(x, x @ w.T, x @ w.T, w).abs().sum(1) > 0  # noqa: E731
+    moved = lambda r: r.update(x, r.respond(x @ w.T), x @ w.T, w).abs().sum(1) > 0  # noqa: E731
     assert moved(Competitive(k=1)).tolist() == [True, False]
     assert moved(Competitive(k=1, nearest=True)).tolist() == [False, True]
 

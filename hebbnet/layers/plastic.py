@@ -44,8 +44,8 @@ What a layer outputs (``output=``): ``"response"``, the rule's postsynaptic resp
 for SoftHebb, k-WTA for competitive rules), or ``"drive"``, the linear drive ``u = Wx + b``
 after any homeostatic shift (an intrinsic threshold: ``u − θ``); the latter lets a network pick
 its own nonlinearity between layers, as deep SoftHebb networks do (Journé et al. 2023). The
-rule learns from the unshifted ``u`` (its equation's W·x) and the response; a competitive
-rule therefore picks the units that learn by W·x, whatever the shifts. Weights start as
+rule learns from the unshifted ``u`` (its equation's W·x) and the response, so the shifts
+reach learning through the response (a competitive rule's winners). Weights start as
 N(0, (init_gain)²/n_in).
 """
 

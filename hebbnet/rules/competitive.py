@@ -53,9 +53,12 @@ def krotov_hopfield_update(pre: torch.Tensor, weight: torch.Tensor, p: float, k:
 class Competitive(PlasticityRule):
     r"""k-winner-take-all response (winners keep their drive, others 0) with the instar rule.
 
-    ``nearest=True`` lets the prototypes closest to the input win (largest
-    :math:`u_i - \lVert W_i\rVert^2/2`, the same ranking as smallest distance) rather than
-    the largest drive — the right competition when weights are not normalised.
+    The units that learn are the winners of the response, so a layer's homeostatic shifts
+    (an intrinsic threshold, a newborn's excitability) decide them too — the "conscience" that
+    keeps every unit in the competition (DeSieno 1988). ``nearest=True`` lets the prototypes
+    closest to the input learn instead (largest :math:`u_i - \lVert W_i\rVert^2/2` of the
+    unshifted drive, the same ranking as smallest distance) — the right competition when
+    weights are not normalised; the response still shows the largest drives.
     ``winner_mean=True`` averages each winner's update over the samples it won (k-means).
     """
 
@@ -71,8 +74,10 @@ class Competitive(PlasticityRule):
     def outer_update(self, pre, post, u, weight):
         """:func:`instar_update` in outer-product form: p = m (times B/n_i with
         ``winner_mean``), decay ⟨m_i⟩ (1 for a unit that won, with ``winner_mean``)."""
-        score = u - 0.5 * (weight * weight).sum(1) if self.nearest else u
-        winners = k_winners(score, self.k)
+        if self.nearest:
+            winners = k_winners(u - 0.5 * (weight * weight).sum(1), self.k)
+        else:  # the response's winners (a winner of drive exactly 0 has no say)
+            winners = (post != 0).to(pre.dtype)
         counts = winners.sum(0)
         if not self.winner_mean:
             return OuterUpdate(winners, pre, decay=counts / len(pre))
