@@ -8,7 +8,7 @@ import torch
 
 from hebbnet.homeostasis import IntrinsicPlasticity
 from hebbnet.layers import HebbianConv2d, HebbianLinear, SpikingLinear
-from hebbnet.plasticity import CriticalPeriod, PlasticitySchedule
+from hebbnet.plasticity import CriticalPeriod, PlasticitySchedule, TagAndCapture
 from hebbnet.structural import (
     Neurogenesis,
     SynapseTurnover,
@@ -308,3 +308,15 @@ def test_structure_report_names_every_structural_mechanism_of_a_model():
                                        "structure/0.structure/last_turnover": 0.5,
                                        "structure/1.homeostasis.0/born": 2}
     assert structure_report(torch.nn.Linear(2, 2)) == {}
+
+
+def test_turnover_keeps_a_consolidated_copy_of_absent_synapses_at_zero():
+    torch.manual_seed(0)
+    layer = HebbianLinear(10, 4, rule="hebb", lr=0.1, consolidation=TagAndCapture(theta_tag=0.0),
+                          structure=SynapseTurnover(density=0.5, rate=0.2, period=2))
+    layer.consolidation.trigger(5.0)
+    for _ in range(9):
+        layer(torch.rand(8, 10))
+    absent = ~layer.structure.mask
+    assert not layer.consolidation.late[absent].any() and not layer.weight[absent].any()
+    assert layer.consolidation.late[~absent].any()  # present synapses did consolidate

@@ -96,7 +96,7 @@ class Neurogenesis(Homeostasis):
         elif init.shape != (n, *weight.shape[1:]):
             raise ValueError(f"init for {n} new units must have shape "
                              f"{(n, *weight.shape[1:])}, got {tuple(init.shape)}.")
-        weight[new] = init.to(weight.dtype)
+        weight[new] = init.to(weight)  # its dtype and device
         self.alive[new], self.age[new] = True, 0
         return new
 
