@@ -1,6 +1,7 @@
 """Spiking neurons, encoders and the spiking layer: dynamics, contracts and bad input."""
 
 import math
+import warnings
 
 import pytest
 import torch
@@ -210,3 +211,22 @@ def test_a_converted_bias_free_network_predicts_as_the_ann_does():
     snn = counts.argmax(1)
     assert (snn == ann).float().mean() >= 0.95
     assert abs((snn == test_y).float().mean() - (ann == test_y).float().mean()) <= 0.03
+
+
+def test_a_spiking_layer_that_never_fires_says_why_once():
+    """Defaults on an 8x8 input at <= 60 Hz once fired nothing, silently (issue 19)."""
+    torch.manual_seed(0)
+    layer = SpikingLinear(64, 10)
+    spikes = poisson_spikes(torch.rand(4, 64) * 60, steps=70)
+    with pytest.warns(UserWarning, match=r"fired no spike in 64 steps .* 5\.\d mV above rest "
+                                         r".* 13\.0 mV reach the threshold.*init_max=0\.3"):
+        for step in spikes[:64]:
+            layer(step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for step in spikes[64:]:
+            layer(step)  # said once; the layer no longer counts
+    firing = SpikingLinear(64, 10, init_max=1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert sum(float(firing(step).sum()) for step in spikes[:64]) > 0

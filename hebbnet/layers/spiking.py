@@ -15,13 +15,15 @@ Weights are the voltage jump (mV) one presynaptic spike gives; they start unifor
 from __future__ import annotations
 
 import inspect
+import math
+import warnings
 from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
 
 from hebbnet.homeostasis import Homeostasis
-from hebbnet.layers.plastic import PlasticLayer
+from hebbnet.layers.plastic import CHECK_EVERY, PlasticLayer
 from hebbnet.plasticity.consolidation import TagAndCapture
 from hebbnet.plasticity.schedules import PlasticitySchedule
 from hebbnet.rules import RULES, make_rule
@@ -58,8 +60,9 @@ class SpikingLinear(PlasticLayer):
         self.weight.data.uniform_(0, init_max)
         if structure is not None:
             structure.enforce(self.weight.data)
-        self.neurons, self.w_max = neurons, w_max
+        self.neurons, self.w_max, self.init_max = neurons, w_max, init_max
         self.in_features, self.out_features = in_features, out_features
+        self.silence_check: _SilenceCheck | None = _SilenceCheck()
 
     def reset(self) -> None:
         """Start a new input: membranes at rest, traces cleared (learned state is kept)."""
@@ -77,7 +80,29 @@ class SpikingLinear(PlasticLayer):
         out = self.neurons(u)
         if self.learning:
             self.learn(spikes.detach(), out, u.detach())
+        if self.silence_check is not None and not torch.compiler.is_compiling():
+            if self.silence_check.observe(spikes.detach(), out.detach()):
+                self.warn_if_silent()
         return out
+
+    def warn_if_silent(self) -> None:
+        """After the first :data:`CHECK_EVERY` steps: warn once if input spikes arrived and
+        no neuron fired, with the depolarisation the drive reaches against the threshold;
+        then stop counting."""
+        check, self.silence_check = self.silence_check, None
+        if int(check.output_spikes) or not int(check.input_spikes.sum()):
+            return
+        per_step = self.weight.detach() @ (check.input_spikes / check.samples)  # mV, per neuron
+        params = self.neurons.params
+        lift = per_step / (1 - math.exp(-self.neurons.dt / params.tau_mem))  # steady state
+        gap = params.v_threshold - params.v_rest
+        warnings.warn(
+            f"{type(self).__name__}({self.extra_repr()}) fired no spike in {check.steps} steps "
+            f"while its inputs spiked {int(check.input_spikes.sum())} times: at these input rates "
+            f"the drive lifts the membranes {float(lift.mean()):.1f} mV above rest on average "
+            f"(at most {float(lift.max()):.1f}), and {gap:.1f} mV reach the threshold. Start "
+            f"with larger weights (init_max={self.init_max}), lower the neurons' v_threshold, "
+            "lengthen their tau_mem, or raise the input rates.", stacklevel=3)
 
     def bound_weights(self) -> None:
         if self.w_max is not None:
@@ -86,6 +111,23 @@ class SpikingLinear(PlasticLayer):
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"lr={self.lr}, update={self.update!r}, w_max={self.w_max}")
+
+
+class _SilenceCheck:
+    """Input and output spike counts over a layer's first :data:`CHECK_EVERY` steps, kept on
+    the device (read once, at the end)."""
+
+    def __init__(self):
+        self.steps, self.samples = 0, 0
+        self.input_spikes: torch.Tensor | float = 0.0
+        self.output_spikes: torch.Tensor | float = 0.0
+
+    def observe(self, spikes: torch.Tensor, out: torch.Tensor) -> bool:
+        """Count one step; True once the window is full."""
+        self.input_spikes = self.input_spikes + spikes.sum(0)
+        self.output_spikes = self.output_spikes + out.sum()
+        self.steps, self.samples = self.steps + 1, self.samples + len(spikes)
+        return self.steps >= CHECK_EVERY
 
 
 def _spiking_rule(rule, n_in: int, n_out: int, dt: float):
