@@ -10,6 +10,9 @@ membranes to rest and clears the rule's traces.
 
 Weights are the voltage jump (mV) one presynaptic spike gives; they start uniform in
 [0, ``init_max``] and, in local mode, are clipped to [0, ``w_max``] after every update.
+A layer whose inputs spike while its neurons fire nothing in its first 64 steps
+(:data:`~hebbnet.layers.plastic.CHECK_EVERY`) warns once, with the depolarisation its drive
+reaches against the threshold (:meth:`SpikingLinear.warn_if_silent`).
 """
 
 from __future__ import annotations
