@@ -53,7 +53,7 @@ from hebbnet.config.schema import CLSConfig, SpikingSleepConfig
 from hebbnet.continual.benchmark import Experience, TensorSet
 from hebbnet.continual.scenario import mask_logits
 from hebbnet.continual.strategies.base import FirstPass, StepMonitor, Strategy, TrainStats
-from hebbnet.continual.strategies.clser import ema_update
+from hebbnet.continual.strategies.clser import ema_update, parameter_bytes, warmed_decay
 from hebbnet.data import to_float
 from hebbnet.data.augment import random_shift
 from hebbnet.layers.sparse_code import SparseCode
@@ -299,8 +299,8 @@ class ComplementaryLearningSystem(Strategy):
     def after_step(self) -> None:
         self.steps += 1
         if self.slow_cortex is not None:
-            decay = min(1 - 1 / (self.steps + 1), self.slow_cortex_decay)
-            ema_update(self.slow_cortex, self.model, decay)
+            ema_update(self.slow_cortex, self.model,
+                       warmed_decay(self.steps, self.slow_cortex_decay))
 
     def memory_bytes(self) -> int:
         """The hippocampus; the average input (float32 per pixel) when spiking sleep uses it;
@@ -309,8 +309,7 @@ class ComplementaryLearningSystem(Strategy):
         average = self.input_sum.nbytes if self.input_sum is not None else 0
         code = sum(module.stored_bytes() for module in self.model.modules()
                    if isinstance(module, SparseCode))
-        slow = (sum(p.numel() * p.element_size() for p in self.slow_cortex.parameters())
-                if self.slow_cortex is not None else 0)
+        slow = parameter_bytes(self.slow_cortex) if self.slow_cortex is not None else 0
         return self.hippocampus.nbytes + average + (code if self.codes else 0) + slow
 
     def state_dict(self) -> dict:

@@ -25,6 +25,17 @@ def ema_update(average: nn.Module, model: nn.Module, decay: float) -> None:
         kept.lerp_(current, 1 - decay)
 
 
+def warmed_decay(steps: int, decay: float) -> float:
+    """The averaging decay after ``steps`` steps: 1 − 1/(steps + 1), a plain running mean, until
+    it reaches ``decay`` — so an average is not dominated by the untrained model it copied."""
+    return min(1 - 1 / (steps + 1), decay)
+
+
+def parameter_bytes(module: nn.Module) -> int:
+    """What storing ``module``'s parameters costs."""
+    return sum(p.numel() * p.element_size() for p in module.parameters())
+
+
 class CLSER(ExperienceReplay):
     r"""Experience replay whose working model is also pulled toward two exponential moving
     averages of itself, a plastic (fast) and a stable (slow) semantic memory:
@@ -106,13 +117,12 @@ class CLSER(ExperienceReplay):
         self.steps += 1
         for memory, rate, decay in self.memories.values():
             if float(torch.rand((), generator=self.generator)) < rate:
-                ema_update(memory, self.model, min(1 - 1 / (self.steps + 1), decay))
+                ema_update(memory, self.model, warmed_decay(self.steps, decay))
 
     def memory_bytes(self) -> int:
         """The buffer and both memories' parameters."""
         return super().memory_bytes() + sum(
-            p.numel() * p.element_size() for memory, _, _ in self.memories.values()
-            for p in memory.parameters())
+            parameter_bytes(memory) for memory, _, _ in self.memories.values())
 
     def state_dict(self) -> dict:
         return {**super().state_dict(), "steps": self.steps,
