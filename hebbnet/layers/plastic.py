@@ -151,10 +151,13 @@ class PlasticLayer(nn.Module):
 
     def restructure(self, pre: torch.Tensor, post: torch.Tensor) -> None:
         """Let the turnover count this update and rewire, then zero what the update wrote on
-        absent synapses: in the weights, their gradient and a consolidated copy."""
+        absent synapses: in the weights (``"local"``; in ``"grad"`` mode the update went to the
+        gradient and the forward pre-hook zeroes the weights), their gradient and a
+        consolidated copy."""
         self.structure.step(self.weight.data, pre, post)
+        written = self.weight.data if self.update == "local" else None
         late = self.consolidation.late if self.consolidation is not None else None
-        self.structure.enforce(self.weight.data, self.weight.grad, late)
+        self.structure.enforce(written, self.weight.grad, late)
 
     @torch.no_grad()
     def neuromodulate(self, modulator: torch.Tensor | float) -> None:
