@@ -149,3 +149,35 @@ def test_a_seeded_code_is_drawn_again_from_its_seed_and_not_saved(fan_in):
     assert unseeded.stored_bytes() == sum(b.nbytes for b in unseeded.buffers())
     with pytest.raises(ValueError, match="seed or a generator"):
         SparseCode(64, 300, 15, torch.Generator(), seed=3)
+
+
+def test_a_code_with_neurogenesis_uses_born_units_and_recruits_newborns_for_a_new_task():
+    """The dentate gyrus's adult neurogenesis: the first task's codes use only the first
+    block; a task's newborns, excitable, take a new task's codes; after they mature, codes of
+    old inputs are again those of the drive, among every born unit."""
+    from hebbnet.structural import Neurogenesis
+
+    torch.manual_seed(0)
+    net = MLP((1, 8, 8), [16], 4, code_size=60, code_active=5,
+              code_neurogenesis=Neurogenesis(60, 20, excitability=100.0, maturation=1.0))
+    old, new = torch.rand(8, 1, 8, 8), torch.rand(8, 1, 8, 8)
+    net.start_task(0)
+    assert net.encode(old)[:, 20:].sum() == 0
+    net.start_task(1)
+    assert torch.equal(net.encode(new).nonzero()[:, 1] >= 20,
+                       torch.ones(8 * 5, dtype=torch.bool))  # newborns take every winner
+    net.train()
+    for _ in range(50):  # training passes mature them: bonus 100·e^(−50) ≈ 0
+        net.encode(new)
+    code = net.encoder[1]
+    drive = code.drive(old.flatten(1))
+    drive[:, 40:] = -math.inf  # the third block is unborn
+    expected = torch.zeros(8, 60).scatter_(1, drive.topk(5, dim=1).indices, 1.0)
+    assert torch.equal(net.encode(old), expected)
+    net.start_task(1)  # a repeated start (a resumed task) gives birth to nobody
+    assert code.neurogenesis.born == 40
+    with pytest.raises(ValueError, match="Cannot grow 40 units: 20 of the capacity 60"):
+        code.grow(40)
+    with pytest.raises(ValueError, match="at least active \\(5\\) units born"):
+        MLP((1, 8, 8), [16], 4, code_size=60, code_active=5,
+            code_neurogenesis=Neurogenesis(60, 3))

@@ -28,6 +28,8 @@ MODELS = {
         width=64, readout="hebbian", consolidation=True, lr_decay=0.5),
     "dense, synapse turnover": HebbianDenseConfig(width=64, readout="class_means",
                                                   turnover_density=0.2, turnover_period=3),
+    "dense, neurogenesis": HebbianDenseConfig(width=64, readout="class_means",
+                                              neurons_per_task=12, newborn_excitability=1.0),
     "softhebb conv": SoftHebbConvConfig(depth=1),
     "diehl & cook": DiehlCookConfig(n_neurons=20, steps=20),
     "diehl & cook, neurogenesis, thresholds from weights": DiehlCookConfig(
@@ -105,6 +107,9 @@ def test_data_choosing_strategies_show_a_local_learner_old_classes_again(strateg
     (HebbianDenseConfig(turnover_density=1.5), "model.turnover_density .* density must be in"),
     (DiehlCookConfig(n_neurons=20, threshold_from_weights=-1.0),
      "model.threshold_from_weights"),
+    (HebbianDenseConfig(width=64, neurons_per_task=13), "model.neurons_per_task=13 .* model.width is 64"),
+    (HebbianDenseConfig(width=64, neurons_per_task=8, newborn_maturation=0.0),
+     "model.newborn_excitability / newborn_maturation"),
 ])
 def test_bad_plastic_model_settings_are_named_before_training(model, message, tmp_path):
     with pytest.raises(ValueError, match=message):
@@ -227,7 +232,7 @@ def test_evaluation_uses_thresholds_from_the_weights_and_keeps_the_learned_ones(
 
 
 def test_neurogenesis_that_needs_more_neurons_than_there_are_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="needs 60 neurons, model.n_neurons is 50"):
+    with pytest.raises(ValueError, match="needs 60 units, model.n_neurons is 50"):
         run_experiment(plastic_config(DiehlCookConfig(n_neurons=50, neurons_per_task=12)),
                        tmp_path)
 
@@ -240,3 +245,33 @@ def test_a_saturating_association_stops_growing_at_w_max(tmp_path):
     with pytest.raises(ValueError, match="readout_w_max saturates the Hebbian association"):
         run_experiment(plastic_config(HebbianDenseConfig(readout="delta", readout_w_max=1.0)),
                        tmp_path)
+
+
+def test_neurogenesis_gives_each_task_its_units_and_the_newborns_win_its_samples(
+        tmp_path, monkeypatch):
+    """Units born per task; the unborn stay silent; with newborns excitable enough (a bonus
+    that falls e⁴-fold over a task of 8 updates, far above the currents' spread) each task's
+    block takes every rank the Krotov-Hopfield rule updates, so the first block never changes
+    after its task."""
+    from hebbnet.continual.strategies import Strategy
+
+    born, weights, silent = [], [], []
+    original = Strategy.train_experience
+
+    def record(self, experience, *args, **kwargs):
+        stats = original(self, experience, *args, **kwargs)
+        features = self.model.features
+        born.append(features.born)
+        weights.append(features.layer.weight[:12].clone())
+        self.model.eval()
+        silent.append(bool((features(experience.train.x[:64].float() / 255)[:, features.born:]
+                            == 0).all()))
+        return stats
+
+    monkeypatch.setattr(Strategy, "train_experience", record)
+    run_experiment(plastic_config(HebbianDenseConfig(
+        width=64, readout="class_means", neurons_per_task=12, newborn_excitability=1000.0,
+        newborn_maturation=2.0)), tmp_path)
+    assert born == [12, 24, 36, 48, 60] and all(silent)
+    drift = [float((w - weights[0]).norm() / weights[0].norm()) for w in weights[1:]]
+    assert max(drift) < 1e-6  # the first block never won again: no update touched it

@@ -15,6 +15,7 @@ from hebbnet.rules import (
     RewardModulatedHebb,
     Sanger,
     SoftHebb,
+    krotov_hopfield_update,
     make_rule,
 )
 
@@ -105,6 +106,20 @@ def test_krotov_hopfield_rank_and_scale():
     raw = by_hand(lambda b, i, j: g[b, i] * (X[b, j] - currents[b, i] * W[i, j]))
     update = one_step(KrotovHopfield(p=p, k=2, delta=delta))
     torch.testing.assert_close(update, raw / raw.abs().max())
+
+
+def test_krotov_hopfield_ranks_by_the_current_plus_the_homeostatic_shift():
+    """A shift (a newborn's excitability) makes unit 0 the winner and unit 1 the k-th
+    everywhere; the update's I is still the unshifted current."""
+    p, delta = 3.0, 0.4
+    currents = X @ (W.sign() * W.abs() ** (p - 1)).T
+    shift = torch.zeros(B, M, dtype=torch.float64)
+    shift[:, 0], shift[:, 1] = 1e3, 5e2
+    g = torch.zeros(B, M, dtype=torch.float64)
+    g[:, 0], g[:, 1] = 1.0, -delta
+    raw = by_hand(lambda b, i, j: g[b, i] * (X[b, j] - currents[b, i] * W[i, j]))
+    torch.testing.assert_close(krotov_hopfield_update(X, W, p, 2, delta, shift),
+                               raw / raw.abs().max())
 
 
 @pytest.mark.parametrize("anti", [False, True])

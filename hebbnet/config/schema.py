@@ -46,6 +46,12 @@ class MLPConfig:
     # null: drawn from the run's seed, saved with the model and counted in full
     code_seed: Optional[int] = None
     bias: bool = True  # false: no biases (a network to run as spiking units, Tadros et al.)
+    # neurogenesis in the code (the dentate gyrus's): code_size is its capacity, this many units
+    # born per task, newborns' extra drive code_newborn_excitability fading over
+    # code_newborn_maturation training steps; null: every code unit from the start
+    code_neurons_per_task: Optional[int] = None
+    code_newborn_excitability: float = 0.0
+    code_newborn_maturation: float = 100.0
 
 
 @dataclass
@@ -75,6 +81,12 @@ class HebbianDenseConfig(PlasticModelConfig):
     turnover_density: Optional[float] = None
     turnover_rate: float = 0.05  # the fraction of the kept synapses replaced per period
     turnover_period: int = 100  # plastic updates per period
+    # neurogenesis: width is the capacity, this many units born per task, a newborn's extra
+    # drive newborn_excitability fading over newborn_maturation plastic updates; null: all
+    # units from the start
+    neurons_per_task: Optional[int] = None
+    newborn_excitability: float = 0.0
+    newborn_maturation: float = 100.0
 
 
 @dataclass

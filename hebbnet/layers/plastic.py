@@ -123,7 +123,12 @@ class PlasticLayer(nn.Module):
         return u, y
 
     def emit(self, u: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return y if self.output == "response" else u
+        """``y``, or ``u`` gated as the response is (a unit not yet born emits 0)."""
+        if self.output == "response":
+            return y
+        for mechanism in self.homeostasis:
+            u = mechanism.response(u)
+        return u
 
     @torch.no_grad()
     def learn(self, pre: torch.Tensor, post: torch.Tensor, u: torch.Tensor) -> None:

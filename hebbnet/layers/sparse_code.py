@@ -32,6 +32,8 @@ import warnings
 import torch
 from torch import nn
 
+from hebbnet.structural.neurogenesis import Neurogenesis
+
 
 class SparseCode(nn.Module):
     """Args:
@@ -42,19 +44,26 @@ class SparseCode(nn.Module):
         fan_in: inputs each unit sums (binary projection); None: a dense Gaussian projection.
         seed: draw P from this seed instead of ``generator``, and leave it out of the
             ``state_dict`` (it is drawn again from the seed when the code is built).
+        neurogenesis: which of the ``size`` units exist and how excitable the young ones are
+            (at least ``active`` born); None: all of them, alike.
 
     Shape: x (N, ...) with D values per sample → codes (N, size) of 0s and 1s.
     """
 
     def __init__(self, in_features: int, size: int, active: int,
                  generator: torch.Generator | None = None, fan_in: int | None = None,
-                 seed: int | None = None):
+                 seed: int | None = None, neurogenesis: Neurogenesis | None = None):
         super().__init__()
         if seed is not None and generator is not None:
             raise ValueError("Give a SparseCode a seed or a generator, not both.")
         if not 0 < active <= size:
             raise ValueError(f"A sparse code needs 0 < active <= size; got active={active}, "
                              f"size={size}.")
+        if neurogenesis is not None and (len(neurogenesis.alive) != size
+                                         or neurogenesis.born < active):
+            raise ValueError(f"A sparse code's Neurogenesis needs capacity = size ({size}) and at "
+                             f"least active ({active}) units born; got capacity "
+                             f"{len(neurogenesis.alive)}, born {neurogenesis.born}.")
         if fan_in is not None and not 0 < fan_in <= in_features:
             raise ValueError(f"fan_in must be in 1..{in_features} (the inputs), got {fan_in}.")
         self.in_features, self.size, self.active, self.fan_in = in_features, size, active, fan_in
@@ -69,6 +78,7 @@ class SparseCode(nn.Module):
             chosen = torch.rand(size, in_features, generator=generator).argsort(1)[:, :fan_in]
             self.register_buffer("inputs", chosen.sort(1).values, persistent=saved)
         self.register_buffer("threshold", torch.zeros(size))
+        self.neurogenesis = neurogenesis
 
     def stored_bytes(self) -> int:
         """Bytes that rebuild this code: its saved buffers (the projection unless a seed makes
@@ -83,10 +93,21 @@ class SparseCode(nn.Module):
             raise ValueError(f"SparseCode expects {self.in_features} input values per sample, "
                              f"got {flat.shape[1]} (input shape {tuple(x.shape)}).")
         drive = self.drive(flat.detach()) - self.threshold
+        if self.neurogenesis is not None:
+            drive = self.neurogenesis.drive(drive)
+            if self.training:
+                self.neurogenesis.mature()
         # new_zeros, not zeros_like: the sparse product's drive is a transposed view, and a code
         # laid out like it makes the readout's product and index_add 10-20× slower (measured).
         codes = drive.new_zeros(drive.shape)
         return codes.scatter_(1, drive.topk(self.active, dim=1).indices, 1.0)
+
+    def grow(self, n: int) -> torch.Tensor:
+        """Give birth to ``n`` units (a code built with ``neurogenesis``); their indices."""
+        if self.neurogenesis is None:
+            raise TypeError("This SparseCode has no Neurogenesis: build it with "
+                            "neurogenesis=Neurogenesis(size, born) to grow units.")
+        return self.neurogenesis.birth(n)
 
     @torch.no_grad()
     def calibrate(self, inputs: torch.Tensor, batch_size: int = 4096) -> None:

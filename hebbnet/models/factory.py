@@ -14,7 +14,7 @@ from hebbnet.models.mlp import MLP
 from hebbnet.models.plastic import PlasticNetwork
 from hebbnet.models.readouts import make_readout
 from hebbnet.models.softhebb_conv import SoftHebbConvFeatures
-from hebbnet.structural import SynapseTurnover
+from hebbnet.structural import Neurogenesis, SynapseTurnover
 
 MODELS = ("mlp", "hebbian_dense", "softhebb_conv", "diehl_cook", "fly")
 
@@ -25,8 +25,12 @@ def build_model(cfg, input_shape: Sequence[int], n_outputs: int, n_tasks: int = 
     if cfg.name not in MODELS:
         raise ValueError(f"Unknown model {cfg.name!r}; valid: {', '.join(MODELS)}.")
     if cfg.name == "mlp":
+        code_births = None if cfg.code_neurons_per_task is None else _neurogenesis(
+            cfg.code_size or 0, "code_size", cfg.code_neurons_per_task, n_tasks,
+            cfg.code_newborn_excitability, cfg.code_newborn_maturation, "code_")
         return MLP(input_shape, list(cfg.hidden_sizes), n_outputs, cfg.activation, cfg.init,
-                   cfg.code_size, cfg.code_active, cfg.code_calibrated, cfg.code_seed, cfg.bias)
+                   cfg.code_size, cfg.code_active, cfg.code_calibrated, cfg.code_seed, cfg.bias,
+                   code_births)
     features = _features(cfg, input_shape, n_tasks)
     if cfg.readout == "neuron_labels" and features.out_features < n_outputs:
         raise ValueError(
@@ -43,18 +47,18 @@ def _features(cfg, input_shape: Sequence[int], n_tasks: int) -> nn.Module:
     if cfg.name == "hebbian_dense":
         return DenseHebbianFeatures(input_shape, cfg.width, cfg.rule, cfg.lr,
                                     dict(cfg.rule_options), cfg.activation, list(cfg.homeostasis),
-                                    cfg.target, cfg.consolidation, _turnover(cfg))
+                                    cfg.target, cfg.consolidation, _turnover(cfg),
+                                    None if cfg.neurons_per_task is None else _neurogenesis(
+                                        cfg.width, "width", cfg.neurons_per_task, n_tasks,
+                                        cfg.newborn_excitability, cfg.newborn_maturation))
     if cfg.name == "softhebb_conv":
         return SoftHebbConvFeatures(input_shape, cfg.depth)
     if cfg.name == "diehl_cook":
         params = DiehlCookParameters(n_neurons=cfg.n_neurons, steps=cfg.steps, rule=cfg.rule,
                                      theta_plus=cfg.theta_plus, inhibition=cfg.inhibition,
                                      nu_pre=cfg.nu_pre, nu_post=cfg.nu_post)
-        if cfg.neurons_per_task is not None and cfg.neurons_per_task * n_tasks > cfg.n_neurons:
-            raise ValueError(
-                f"model.neurons_per_task={cfg.neurons_per_task} for {n_tasks} tasks needs "
-                f"{cfg.neurons_per_task * n_tasks} neurons, model.n_neurons is {cfg.n_neurons}."
-                " Raise model.n_neurons or lower model.neurons_per_task.")
+        if cfg.neurons_per_task is not None:
+            _check_room(cfg.n_neurons, "n_neurons", cfg.neurons_per_task, n_tasks)
         return SpikeCountFeatures(input_shape, params, cfg.neurons_per_task,
                                   threshold_from_weights=cfg.threshold_from_weights)
     return KenyonCells(input_shape, cfg.kenyon_cells, cfg.active, cfg.fan_in)
@@ -70,3 +74,24 @@ def _turnover(cfg) -> SynapseTurnover | None:
                                seed=int(torch.randint(2**31, ())))
     except ValueError as error:
         raise ValueError(f"model.turnover_density / turnover_rate / turnover_period: {error}") from error
+
+
+def _check_room(capacity: int, capacity_key: str, per_task: int, n_tasks: int,
+                prefix: str = "") -> None:
+    """Units born per task must fit the capacity for every task."""
+    if not 0 < per_task * n_tasks <= capacity:
+        raise ValueError(
+            f"model.{prefix}neurons_per_task={per_task} for {n_tasks} tasks needs "
+            f"{per_task * n_tasks} units, model.{capacity_key} is {capacity}. Raise "
+            f"model.{capacity_key} or lower model.{prefix}neurons_per_task (at least 1).")
+
+
+def _neurogenesis(capacity: int, capacity_key: str, per_task: int, n_tasks: int,
+                  excitability: float, maturation: float, prefix: str = "") -> Neurogenesis:
+    """``per_task`` units born now and at the start of every later task."""
+    _check_room(capacity, capacity_key, per_task, n_tasks, prefix)
+    try:
+        return Neurogenesis(capacity, per_task, excitability, maturation)
+    except ValueError as error:
+        raise ValueError(f"model.{prefix}newborn_excitability / {prefix}newborn_maturation: "
+                         f"{error}") from error

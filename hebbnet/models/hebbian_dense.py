@@ -18,7 +18,7 @@ from hebbnet.homeostasis import IntrinsicPlasticity, SynapticScaling
 from hebbnet.layers import HebbianLinear
 from hebbnet.plasticity import TagAndCapture
 from hebbnet.rules import make_rule
-from hebbnet.structural import SynapseTurnover
+from hebbnet.structural import Neurogenesis, SynapseTurnover
 
 ACTIVATIONS = ("relu", "triangle")
 HOMEOSTASIS = ("scaling", "intrinsic")
@@ -38,6 +38,9 @@ class DenseHebbianFeatures(nn.Module):
             decaying early weight; plasticity-related products, released at the start of each
             task (a novel context), let tagged synapses capture it into the late weight.
         turnover: a :class:`SynapseTurnover` for the layer's synapses, or None.
+        neurogenesis: a :class:`Neurogenesis` of capacity ``width`` whose ``born`` units exist
+            at the start; each task gives birth to as many more (:meth:`start_task`), the
+            newborns excitable. None: all ``width`` units from the start.
 
     Shape: x (N, C, H, W) → h (N, width).
     """
@@ -45,7 +48,8 @@ class DenseHebbianFeatures(nn.Module):
     def __init__(self, input_shape: Sequence[int], width: int, rule: str = "krotov_hopfield",
                  lr: float = 0.02, rule_options: dict | None = None, activation: str = "relu",
                  homeostasis: Sequence[str] = (), target: float = 0.05,
-                 consolidation: bool = False, turnover: SynapseTurnover | None = None):
+                 consolidation: bool = False, turnover: SynapseTurnover | None = None,
+                 neurogenesis: Neurogenesis | None = None):
         super().__init__()
         if activation not in ACTIVATIONS:
             raise ValueError(f"Unknown model.activation {activation!r}; valid: "
@@ -57,6 +61,9 @@ class DenseHebbianFeatures(nn.Module):
         n_in = math.prod(input_shape)
         mechanisms = [SynapticScaling(width, target) if name == "scaling"
                       else IntrinsicPlasticity(width, target) for name in homeostasis]
+        self.per_task = neurogenesis.born if neurogenesis is not None else None
+        if neurogenesis is not None:
+            mechanisms.append(neurogenesis)  # the last word on the competition
         self.layer = HebbianLinear(n_in, width, make_rule(rule, n_in, width, **(rule_options or {})),
                                    lr=lr, output="drive", homeostasis=mechanisms,
                                    consolidation=TagAndCapture() if consolidation else None,
@@ -69,9 +76,18 @@ class DenseHebbianFeatures(nn.Module):
             u = u - u.mean(1, keepdim=True)
         return torch.relu(u)
 
+    @property
+    def born(self) -> int:
+        """Feature units that exist (all ``width`` without neurogenesis)."""
+        births = [m for m in self.layer.homeostasis if isinstance(m, Neurogenesis)]
+        return births[0].born if births else self.out_features
+
     def start_task(self, task: int, gain: float) -> None:
         """Plasticity at ``gain`` times the configured rate; 0 freezes the layer. A new task
-        releases plasticity-related products for consolidation."""
+        releases plasticity-related products for consolidation; with neurogenesis, the task's
+        units are born (Gaussian weights at the born units' scale)."""
+        if self.per_task is not None and (missing := (task + 1) * self.per_task - self.born) > 0:
+            self.layer.grow(missing)
         self.layer.plastic = gain > 0
         self.layer.lr = self.base_lr * gain if gain > 0 else self.base_lr
         if self.layer.consolidation is not None:

@@ -10,6 +10,7 @@ from torch import nn
 
 from hebbnet.data import to_float
 from hebbnet.layers.sparse_code import SparseCode
+from hebbnet.structural.neurogenesis import Neurogenesis
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
 INITS = ("default", "xavier")
@@ -31,7 +32,10 @@ class MLP(nn.Module):
     units: :mod:`hebbnet.spiking.conversion`). With ``code_calibrated``, :meth:`calibrate` sets
     the code's thresholds from the first task's training images (the runner calls it before
     training starts); with ``code_seed``, the code's projection is drawn from that seed and left
-    out of the ``state_dict``.
+    out of the ``state_dict``. With ``code_neurogenesis`` (a
+    :class:`~hebbnet.structural.Neurogenesis` of capacity ``code_size``) the code is a dentate
+    gyrus with adult neurogenesis: its ``born`` units exist at the start and as many more are
+    born at the start of each task (:meth:`start_task`), excitable while young.
     """
 
     def __init__(
@@ -46,6 +50,7 @@ class MLP(nn.Module):
         code_calibrated: bool = False,
         code_seed: int | None = None,
         bias: bool = True,
+        code_neurogenesis: Neurogenesis | None = None,
     ) -> None:
         super().__init__()
         if activation not in ACTIVATIONS:
@@ -60,9 +65,14 @@ class MLP(nn.Module):
         if code_calibrated and code_size is None:
             raise ValueError("model.code_calibrated sets a sparse code's thresholds; give the "
                              "model a code, e.g. model.code_size=1000.")
+        if code_neurogenesis is not None and code_size is None:
+            raise ValueError("model.code_neurons_per_task grows a sparse code's units; give the "
+                             "model a code, e.g. model.code_size=1000.")
         self.code_calibrated = code_calibrated
         if code_size is not None:
-            self.encoder.append(SparseCode(n_inputs, code_size, code_active, seed=code_seed))
+            self.encoder.append(SparseCode(n_inputs, code_size, code_active, seed=code_seed,
+                                           neurogenesis=code_neurogenesis))
+        self.code_per_task = code_neurogenesis.born if code_neurogenesis is not None else None
         widths = [code_size or n_inputs, *hidden_sizes]
         layers: list[nn.Module] = []
         for fan_in, fan_out in zip(widths[:-1], widths[1:]):
@@ -85,6 +95,13 @@ class MLP(nn.Module):
         """With ``code_calibrated``: the code's thresholds from ``images`` (uint8 or float)."""
         if self.code_calibrated:
             self.encoder[1].calibrate(to_float(images))
+
+    def start_task(self, task: int) -> None:
+        """With a code that grows (``code_neurogenesis``): the task's code units are born."""
+        code = self.encoder[-1]
+        if self.code_per_task is not None and (
+                missing := (task + 1) * self.code_per_task - code.neurogenesis.born) > 0:
+            code.grow(missing)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         if tuple(x.shape[1:]) != self.input_shape:

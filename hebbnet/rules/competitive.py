@@ -29,7 +29,7 @@ def instar_update(pre: torch.Tensor, winners: torch.Tensor, weight: torch.Tensor
 
 
 def krotov_hopfield_update(pre: torch.Tensor, weight: torch.Tensor, p: float, k: int,
-                           delta: float) -> torch.Tensor:
+                           delta: float, shift: torch.Tensor | None = None) -> torch.Tensor:
     r"""Krotov & Hopfield (2019), "Unsupervised learning by competing hidden units":
 
     .. math::
@@ -39,10 +39,13 @@ def krotov_hopfield_update(pre: torch.Tensor, weight: torch.Tensor, p: float, k:
     with g = 1 for the unit of largest I in each sample, g = −Δ for the unit ranked k-th
     (anti-Hebbian), 0 otherwise. The update is scaled to a largest entry of 1, as in the paper's
     code, so the learning rate is the largest weight change per step. Weights converge to unit
-    Lp norm.
+    Lp norm. ``shift`` (N, n_out), if given, is added to the currents before ranking: a unit's
+    homeostatic shift of its drive (an intrinsic threshold, a newborn's excitability) moves
+    its rank as a bias would; the update's I stays the current.
     """
     currents = pre @ (weight.sign() * weight.abs().pow(p - 1)).T
-    ranks = currents.topk(k, dim=1).indices
+    ranked = currents if shift is None else currents + shift
+    ranks = ranked.topk(k, dim=1).indices
     g = torch.zeros_like(currents)
     g.scatter_(1, ranks[:, :1], 1.0)
     g.scatter_(1, ranks[:, k - 1 : k], -delta)
@@ -101,7 +104,9 @@ class KrotovHopfield(PlasticityRule):
         self.p, self.k, self.delta = p, k, delta
 
     def update(self, pre, post, u, weight):
-        return krotov_hopfield_update(pre, weight, self.p, self.k, self.delta)
+        """The response is linear, so ``post − u`` is what the layer's homeostasis did to the
+        drive (0 without): it enters the ranking."""
+        return krotov_hopfield_update(pre, weight, self.p, self.k, self.delta, post - u)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, k={self.k}, delta={self.delta}"

@@ -17,7 +17,8 @@ replicas stay valid across births; the capacity is the stated maximum a layer ma
 Pass it as the last of a layer's ``homeostasis=`` mechanisms (its drive must be the last word
 on the competition) and grow with :meth:`hebbnet.layers.PlasticLayer.grow`. Other
 mechanisms' per-unit state of a newborn is whatever silence left it (a BCM threshold at 0:
-a newborn is very plastic). Dense and convolutional layers (a convolutional unit is a channel).
+a newborn is very plastic). Dense and convolutional layers (a convolutional unit is a channel),
+and the fixed sparse code of :class:`hebbnet.layers.SparseCode` (the dentate gyrus's code).
 """
 
 from __future__ import annotations
@@ -76,29 +77,46 @@ class Neurogenesis(Homeostasis):
 
     def regulate(self, weight: torch.Tensor, post: torch.Tensor, u: torch.Tensor) -> None:
         """Born units age by one update; unborn rows stay zero whatever a rule did."""
-        self.age.add_(self.alive.to(self.age.dtype))
+        self.mature()
         self.attach(weight)
+
+    @torch.no_grad()
+    def mature(self) -> None:
+        """Born units age by one step."""
+        self.age.add_(self.alive.to(self.age.dtype))
 
     @torch.no_grad()
     def grow(self, n: int, weight: torch.Tensor, init: torch.Tensor | None = None) -> torch.Tensor:
         """Give birth to ``n`` units: the first ``n`` unborn ones, at age 0, with weights
         ``init`` (n, *weight.shape[1:]) — e.g. inputs no unit answers well — or, by default,
         Gaussian at the born units' weight scale. Returns their indices."""
-        free = (~self.alive).nonzero().squeeze(1)
-        if n < 1 or n > len(free):
-            raise ValueError(f"Cannot grow {n} units: {len(free)} of the layer's capacity "
-                             f"{len(self.alive)} are unborn. Build the layer (and Neurogenesis) "
-                             "with a larger capacity, or grow fewer.")
-        new = free[:n]
+        self._check_room(n)
         if init is None:
             scale = weight[self.alive].std() if self.born > 1 else weight.new_tensor(1.0)
             init = torch.randn((n, *weight.shape[1:]), device=weight.device) * scale
         elif init.shape != (n, *weight.shape[1:]):
             raise ValueError(f"init for {n} new units must have shape "
                              f"{(n, *weight.shape[1:])}, got {tuple(init.shape)}.")
+        new = self.birth(n)
         weight[new] = init.to(weight)  # its dtype and device
+        return new
+
+    @torch.no_grad()
+    def birth(self, n: int) -> torch.Tensor:
+        """Mark the first ``n`` unborn units alive, at age 0, leaving weights to the caller
+        (a fixed code's units keep the projection they were drawn with). Returns their
+        indices."""
+        self._check_room(n)
+        new = (~self.alive).nonzero().squeeze(1)[:n]
         self.alive[new], self.age[new] = True, 0
         return new
+
+    def _check_room(self, n: int) -> None:
+        unborn = len(self.alive) - self.born
+        if not 0 < n <= unborn:
+            raise ValueError(f"Cannot grow {n} units: {unborn} of the capacity "
+                             f"{len(self.alive)} are unborn. Build the layer (and Neurogenesis) "
+                             "with a larger capacity, or grow fewer.")
 
     def extra_repr(self) -> str:
         return (f"capacity={len(self.alive)}, born={self.born}, excitability={self.excitability}, "

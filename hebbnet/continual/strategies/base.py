@@ -29,7 +29,7 @@ from hebbnet.config.schema import TrainConfig
 from hebbnet.continual.benchmark import Experience, TensorSet
 from hebbnet.continual.scenario import Scenario, mask_logits
 from hebbnet.data import to_float
-from hebbnet.models.plastic import PlasticNetwork, module_device
+from hebbnet.models.plastic import module_device
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 
@@ -169,7 +169,7 @@ class Strategy:
         skipped — its result could not be used (e.g. EWC's Fisher after the last task)."""
         if self.schedule.reset_optimizer and self.optimizer is not None:
             self.optimizer = self._make_optimizer()
-        if isinstance(self.model, PlasticNetwork):
+        if hasattr(self.model, "start_task"):  # plastic networks; a code that grows units
             self.model.start_task(experience.task_id)
         data = self.training_set(experience, seen)
         steps = steps_per_task(self.schedule, len(data))
