@@ -248,7 +248,14 @@ def test_grown_units_start_young_excitable_and_learn_with_an_optimizer():
     assert torch.equal(layer.weight[3:], torch.full((2, 4), 0.5))
     x = torch.rand(8, 4)
     u = x @ layer.weight.T
-    assert torch.allclose(birth.drive(u)[:, 3:], u[:, 3:] + 2.0)  # age 0: the whole bonus
+    assert torch.allclose(birth.compete(u)[:, 3:], u[:, 3:] + 2.0)  # age 0: the whole bonus
+    layer.eval()
+    assert torch.allclose(layer(x), u + 2.0 * torch.exp(-birth.age / 10.0))  # the (linear)
+    # response, the competition's, has every unit's bonus (ages 3 and 0) ...
+    layer.output = "drive"
+    assert torch.allclose(layer(x), u)  # ... the emitted drive is without it
+    layer.train()
+    layer.output = "response"
     optimizer.zero_grad()
     layer(x)
     optimizer.step()  # Adam's state for the new rows was zero: it steps them like any other
@@ -262,7 +269,7 @@ def test_neurogenesis_state_resumes_and_bad_growth_is_named():
     copy = HebbianLinear(4, 5, homeostasis=Neurogenesis(5, born=2))
     copy.load_state_dict(layer.state_dict())
     assert copy.homeostasis[0].born == 3
-    with pytest.raises(ValueError, match="2 of the layer's capacity 5 are unborn"):
+    with pytest.raises(ValueError, match="2 of the capacity 5 are unborn"):
         layer.grow(3)
     with pytest.raises(ValueError, match="must have shape"):
         layer.grow(1, init=torch.zeros(1, 3))

@@ -1,8 +1,10 @@
 """Homeostatic mechanisms: slow controllers that keep a plastic layer's activity in range.
 
 A mechanism may shift the drive before the response (:meth:`Homeostasis.drive`, intrinsic
-excitability), gate the response (:meth:`Homeostasis.response`, units not yet born) and adjust
-the weights after each plastic update (:meth:`Homeostasis.regulate`).
+excitability), bias only the competition for the response (:meth:`Homeostasis.compete`, a
+newborn's excitability: who wins, not what the layer passes on as its drive), gate the
+response (:meth:`Homeostasis.response`, units not yet born) and adjust the weights after each
+plastic update (:meth:`Homeostasis.regulate`).
 Both act only while the layer is plastic; in ``eval()`` the drive shift stays as learned.
 Synaptic scaling measures activity as the mean absolute response of each unit,
 a_i = ⟨|y_i|⟩ (:func:`unit_activity`); intrinsic plasticity as the mean response ⟨y_i⟩.
@@ -19,6 +21,10 @@ class Homeostasis(nn.Module):
         """Called once by the layer that holds the mechanism, with its weights."""
 
     def drive(self, u: torch.Tensor) -> torch.Tensor:
+        return u
+
+    def compete(self, u: torch.Tensor) -> torch.Tensor:
+        """Bias the drive the rule's response is computed from (not the emitted drive)."""
         return u
 
     def response(self, y: torch.Tensor) -> torch.Tensor:

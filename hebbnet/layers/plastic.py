@@ -113,11 +113,14 @@ class PlasticLayer(nn.Module):
         return self.training and self.plastic
 
     def respond(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The drive after the homeostatic shifts, and the rule's response to it after their
-        gating; ``u`` is (N, n_out)."""
+        """The drive after the homeostatic shifts, and the rule's response to it after the
+        mechanisms' competitive biases and gating; ``u`` is (N, n_out)."""
         for mechanism in self.homeostasis:
             u = mechanism.drive(u)
-        y = self.rule.respond(u)
+        competing = u
+        for mechanism in self.homeostasis:
+            competing = mechanism.compete(competing)
+        y = self.rule.respond(competing)
         for mechanism in self.homeostasis:
             y = mechanism.response(y)
         return u, y

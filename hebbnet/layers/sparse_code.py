@@ -94,7 +94,7 @@ class SparseCode(nn.Module):
                              f"got {flat.shape[1]} (input shape {tuple(x.shape)}).")
         drive = self.drive(flat.detach()) - self.threshold
         if self.neurogenesis is not None:
-            drive = self.neurogenesis.drive(drive)
+            drive = self.neurogenesis.compete(drive)
             if self.training:
                 self.neurogenesis.mature()
         # new_zeros, not zeros_like: the sparse product's drive is a transposed view, and a code

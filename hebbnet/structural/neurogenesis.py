@@ -5,16 +5,22 @@ excitable than a mature one for its first weeks and is preferentially recruited 
 formed then (Schmidt-Hieber et al. 2004; Aimone et al. 2011). Here a layer is built at its
 full capacity and :class:`Neurogenesis` decides which of its units exist: an unborn unit has
 zero weights, never wins a competition and outputs 0, so no rule changes it; a born unit of
-age a (plastic updates since birth) gets the extra drive
+age a (plastic updates since birth) enters the competition with the extra drive
 
 .. math:: u_i \\leftarrow u_i + \\beta\\, e^{-a_i/\\tau},
 
-which fades as it matures. Why a fixed capacity rather than resizing the weight: the
+which fades as it matures. The bonus decides who wins and learns (the response); a layer
+that emits its drive passes the drive on without it. Why: a readout that learns from the
+emitted features would otherwise see a unit's output fall as it matures — class means taken
+while a block was young no longer match its mature output (on class-incremental Split MNIST
+the emitted bonus took a Krotov-Hopfield network to chance, benchmarks/RESULTS.md).
+
+Why a fixed capacity rather than resizing the weight: the
 parameter keeps its shape, so an optimizer's state in ``"grad"`` mode (Adam's moments of a
 unit that never had a gradient are zero), a ``state_dict``, a compiled graph and data-parallel
 replicas stay valid across births; the capacity is the stated maximum a layer may grow to.
 
-Pass it as the last of a layer's ``homeostasis=`` mechanisms (its drive must be the last word
+Pass it as the last of a layer's ``homeostasis=`` mechanisms (its bias must be the last word
 on the competition) and grow with :meth:`hebbnet.layers.PlasticLayer.grow`. Other
 mechanisms' per-unit state of a newborn is whatever silence left it (a BCM threshold at 0:
 a newborn is very plastic). Dense and convolutional layers (a convolutional unit is a channel),
@@ -65,8 +71,9 @@ class Neurogenesis(Homeostasis):
     def _per_unit(self, values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
         return values.reshape(1, -1, *([1] * (like.ndim - 2)))
 
-    def drive(self, u: torch.Tensor) -> torch.Tensor:
-        """Young units' extra drive; unborn units below every born one in each sample."""
+    def compete(self, u: torch.Tensor) -> torch.Tensor:
+        """Young units' extra drive in the competition; unborn units below every born one in
+        each sample."""
         bonus = self.excitability * torch.exp(-self.age / self.maturation)
         u = u + self._per_unit(bonus, u).to(u.dtype)
         floor = u.detach().flatten(1).amin(1).reshape(-1, *([1] * (u.ndim - 1))) - 1
