@@ -19,6 +19,7 @@ from hebbnet.structural import (
 from hebbnet.structural.signatures import (
     FINGERS,
     amputation,
+    dentate_codes_across_tasks,
     develop_map,
     map_expansion,
     monocular_deprivation,
@@ -292,6 +293,18 @@ def test_units_born_for_a_new_class_take_it_and_the_old_units_keep_theirs():
     assert grown.new_accuracy > 0.95
     assert control.old_drift > 0.2  # without newborns, old units are recruited for the 2s
     assert calm.old_drift > 0.1  # and without their excitability, too
+
+
+def test_a_dentate_code_with_neurogenesis_separates_memories_in_time_and_loses_old_codes():
+    """Excitable newborns take each task's codes: two tasks' codes overlap far less (Aimone's
+    temporal separation); once they mature they win old inputs too, and an old memory's code
+    is mostly gone by the end (Akers et al.'s neurogenesis-induced forgetting). A fixed code
+    keeps every code."""
+    fixed = dentate_codes_across_tasks(per_task=None)
+    growing = dentate_codes_across_tasks(per_task=200, excitability=30.0)
+    assert fixed.kept == [1.0] * 5
+    assert growing.between_tasks < 0.25 * fixed.between_tasks
+    assert max(growing.kept[:4]) < 0.5
 
 
 def test_a_surge_no_prediction_cancels_captures_the_network_and_a_changed_signal_frees_it():

@@ -88,9 +88,9 @@ class Neurogenesis(Homeostasis):
         self.attach(weight)
 
     @torch.no_grad()
-    def mature(self) -> None:
-        """Born units age by one step."""
-        self.age.add_(self.alive.to(self.age.dtype))
+    def mature(self, steps: int = 1) -> None:
+        """Born units age by ``steps``."""
+        self.age.add_(steps * self.alive.to(self.age.dtype))
 
     @torch.no_grad()
     def grow(self, n: int, weight: torch.Tensor, init: torch.Tensor | None = None) -> torch.Tensor:

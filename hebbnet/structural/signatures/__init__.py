@@ -4,11 +4,13 @@ them, ``benchmarks/structural_signatures.py`` runs them over seeds. One module p
 
 * :mod:`.turnover` — synapse turnover under a fixed budget;
 * :mod:`.neurogenesis` — units born for a new class;
+* :mod:`.dentate` — the dentate gyrus's code across tasks, with and without neurogenesis;
 * :mod:`.maps` — a cortical map's expansion with use, and amputation;
 * :mod:`.ocular_dominance` — monocular deprivation inside and after a critical period;
 * :mod:`.reward_capture` — maladaptive plasticity: a reward signal that captures a network.
 """
 
+from hebbnet.structural.signatures.dentate import DentateCodes, dentate_codes_across_tasks
 from hebbnet.structural.signatures.maps import (
     FINGERS,
     RECEPTORS,
@@ -32,9 +34,9 @@ from hebbnet.structural.signatures.reward_capture import CUES, DRUG, FOOD, Captu
 from hebbnet.structural.signatures.turnover import Turnover, correlated_inputs, synapse_turnover
 
 __all__ = [
-    "CUES", "DRUG", "EYE", "FINGERS", "FOOD", "RECEPTORS", "Amputation", "Capture", "Deprivation",
-    "NewClass", "Turnover", "amputation", "binocular_stimuli", "correlated_inputs",
-    "develop_map", "eye_patterns", "finger_stimuli", "map_expansion", "monocular_deprivation",
-    "neurogenesis_for_a_new_class", "ocular_dominance", "reward_capture", "skin_regions",
-    "synapse_turnover",
+    "CUES", "DRUG", "EYE", "FINGERS", "FOOD", "RECEPTORS", "Amputation", "Capture", "DentateCodes",
+    "Deprivation", "NewClass", "Turnover", "amputation", "binocular_stimuli", "correlated_inputs",
+    "dentate_codes_across_tasks", "develop_map", "eye_patterns", "finger_stimuli", "map_expansion",
+    "monocular_deprivation", "neurogenesis_for_a_new_class", "ocular_dominance", "reward_capture",
+    "skin_regions", "synapse_turnover",
 ]

@@ -81,5 +81,3 @@ def neurogenesis_for_a_new_class(grow: int, seed: int = 0, units: int = 10,
         old_accuracy_before=old_before, old_accuracy_after=accuracy([0, 1], [0, 1, 2]),
         new_accuracy=accuracy([2], [0, 1, 2]))
 
-
-CUES, FOOD, DRUG = 4, 0, 3  # four cues: food is rewarded, the drug rewarded with a surge
