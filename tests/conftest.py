@@ -79,14 +79,15 @@ def crash_during_task(monkeypatch, task: int, step: int, error: type[BaseExcepti
 
 
 def killed_and_resumed(cfg: Config, run_dir: Path, monkeypatch, task: int = 2,
-                       step: int = 5) -> dict:
-    """Run ``cfg`` in ``run_dir`` until it is killed at ``step`` of ``task``, then resume it
-    there; returns the resumed run's metrics. Undoes every patch of ``monkeypatch``."""
+                       step: int = 5, **parts) -> dict:
+    """Run ``cfg`` in ``run_dir`` (with the caller's own ``parts``, as ``run_experiment``
+    takes them) until it is killed at ``step`` of ``task``, then resume it there; returns the
+    resumed run's metrics. Undoes every patch of ``monkeypatch``."""
     from hebbnet.continual import run_experiment
 
     crash_during_task(monkeypatch, task=task, step=step, error=KeyboardInterrupt)
     with pytest.raises(KeyboardInterrupt):
-        run_experiment(cfg, run_dir)
+        run_experiment(cfg, run_dir, **parts)
     monkeypatch.undo()
     cfg.resume = True
-    return run_experiment(cfg, run_dir)
+    return run_experiment(cfg, run_dir, **parts)

@@ -33,6 +33,11 @@ def load_config(path: str | Path) -> Config:
     """The :class:`Config` a run wrote to ``path`` (its ``config.yaml``), typed again: the model
     and strategy take the schema their ``name`` chooses."""
     saved = OmegaConf.load(path)
+    for group, schemas in (("model", MODEL_SCHEMAS), ("strategy", STRATEGY_SCHEMAS)):
+        if saved[group].name not in schemas:
+            raise ValueError(f"{path}: {group} {saved[group].name!r} is not known in this "
+                             f"process; import the module that registers it "
+                             f"(hebbnet.registry.register_{group}) first.")
     schema = Config(model=MODEL_SCHEMAS[saved.model.name](),
                     strategy=STRATEGY_SCHEMAS[saved.strategy.name](name=saved.strategy.name))
     return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(schema), saved))

@@ -73,6 +73,26 @@ def split_tasks(
     return Benchmark(f"split_{data.name}", tuple(experiences), data.n_classes, data.image_shape)
 
 
+def check_benchmark(benchmark: Benchmark) -> None:
+    """A benchmark built outside the harness holds what the harness needs: tasks of uint8
+    images (N, C, H, W) of one shape, integer labels; else a ValueError naming the task."""
+    if not benchmark.experiences:
+        raise ValueError(f"Benchmark {benchmark.name!r} has no tasks.")
+    for e in benchmark.experiences:
+        for split, data in (("train", e.train), ("test", e.test)):
+            where = f"Benchmark {benchmark.name!r}, task {e.task_id}, {split} images"
+            if data.x.dtype != torch.uint8:
+                raise ValueError(f"{where} are {data.x.dtype}; the harness keeps images as uint8 "
+                                 "in [0, 255]: convert with (x * 255).round().to(torch.uint8).")
+            if tuple(data.x.shape[1:]) != tuple(benchmark.image_shape) or data.x.ndim != 4:
+                raise ValueError(f"{where} have shape {tuple(data.x.shape)}; expected (N, "
+                                 f"{', '.join(map(str, benchmark.image_shape))}) — (N, C, H, W).")
+            if data.y.dtype != torch.int64 or len(data.y) != len(data.x) or len(data) == 0:
+                raise ValueError(f"{where}: need one int64 label per image and at least one "
+                                 f"image; got {len(data.y)} labels ({data.y.dtype}) for "
+                                 f"{len(data.x)} images.")
+
+
 def carve_validation(benchmark: Benchmark, fraction: float,
                      generator: torch.Generator) -> Benchmark:
     """Hold out ``fraction`` of every task's training samples — a seeded random choice, the

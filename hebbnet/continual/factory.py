@@ -64,7 +64,8 @@ def build_strategy(
     cfg, model: nn.Module, scenario: Scenario, schedule: TrainConfig, generator: torch.Generator
 ) -> Strategy:
     if cfg.name not in STRATEGIES:
-        raise ValueError(f"Unknown strategy {cfg.name!r}; valid: {', '.join(STRATEGIES)}.")
+        raise ValueError(f"Unknown strategy {cfg.name!r}; valid: {', '.join(STRATEGIES)} (your "
+                         "own: hebbnet.registry.register_strategy).")
     options = {f.name: getattr(cfg, f.name) for f in fields(cfg)
                if f.name not in ("name", "published")}
     return STRATEGIES[cfg.name](model, scenario, schedule, generator, **options)

@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from hebbnet.config.schema import Config
 from hebbnet.continual import metrics as cl_metrics
-from hebbnet.continual.benchmark import Benchmark, Experience
+from hebbnet.continual.benchmark import Benchmark, Experience, carve_validation, check_benchmark
 from hebbnet.continual.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from hebbnet.continual.evaluation import accuracy_row
 from hebbnet.continual.factory import (
@@ -82,22 +82,39 @@ class _Parts:
     model: nn.Module
     strategy: Strategy
     order_generator: torch.Generator  # the order of training samples
+    given: dict[str, str]  # the parts the caller gave instead of the config's: their types
 
 
 def run_experiment(cfg: Config, run_dir: str | Path,
-                   on_start: Callable[[], None] | None = None) -> dict:
+                   on_start: Callable[[], None] | None = None, *,
+                   model: nn.Module | Callable[..., nn.Module] | None = None,
+                   strategy: Callable[..., Strategy] | None = None,
+                   benchmark: Benchmark | None = None) -> dict:
     """Run (or resume) the experiment ``cfg`` in ``run_dir`` and return its metrics.
 
     Nothing is written into ``run_dir`` before the run is accepted: the directory locked for
     this process, the parts built, and any checkpoint there found to belong to this config
     (with ``resume=true``). Then ``on_start()`` runs (``train.py`` writes Hydra's record of the
     run and opens its log file there), and training begins.
+
+    Your own parts replace what the config's group would build (the config still gives the
+    seed, scenario, schedule, validation share and logging):
+
+    * ``model``: an ``nn.Module``, or ``builder(input_shape, n_outputs, n_tasks)``, called
+      after the run's seed is set (so its initialisation follows ``cfg.seed``);
+    * ``strategy``: a :class:`Strategy` subclass, or any ``factory(model, scenario, schedule,
+      generator)`` that returns a strategy;
+    * ``benchmark``: a :class:`Benchmark` of uint8 images, e.g.
+      ``split_tasks(ImageDataset("mine", x_train, y_train, x_test, y_test), 2, 5, order)``.
+
+    A resumed run must be given the same parts: its checkpoint records the config, not them.
+    To use your parts by name (and from the command line), see :mod:`hebbnet.registry`.
     """
     run_dir = Path(run_dir)
     make_run_directory(run_dir)
     started = time.perf_counter()
     with exclusive(run_dir):
-        parts = _build_parts(cfg)
+        parts = _build_parts(cfg, model, strategy, benchmark)
         state = _start_or_resume(cfg, run_dir, parts)
         if on_start is not None:
             on_start()
@@ -110,7 +127,7 @@ def run_experiment(cfg: Config, run_dir: str | Path,
             for task in range(state.next_task, parts.benchmark.n_tasks):
                 _train_task(cfg, parts, state, task, logger)
                 save_checkpoint(run_dir / CHECKPOINT_NAME, _checkpoint(cfg, parts, state))
-            result = _metrics(cfg, parts.benchmark.name, state, time.perf_counter() - started)
+            result = _metrics(cfg, parts, state, time.perf_counter() - started)
             logger.hparams(_flatten(asdict(cfg)),
                            {f"hparam/{k}": result[k] for k in cl_metrics.SCALARS})
         finally:
@@ -132,20 +149,53 @@ def _seeds(seed: int) -> tuple[int, int]:
     return int(bench_seed), int(order_seed)
 
 
-def _build_parts(cfg: Config) -> _Parts:
+def _build_parts(cfg: Config, model=None, strategy=None, benchmark=None) -> _Parts:
+    """The run's parts from its config, or the caller's own (see :func:`run_experiment`)."""
     log.info("%d CPU threads", set_threads(cfg.threads))
     device = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)  # model initialisation
-    benchmark = run_benchmark(cfg)
+    given = {}
+    if benchmark is None:
+        benchmark = run_benchmark(cfg)
+    else:
+        check_benchmark(benchmark)
+        benchmark = carve_validation(benchmark, cfg.benchmark.validation,
+                                     torch.Generator().manual_seed(_seeds(cfg.seed)[0]))
+        given["benchmark"] = benchmark.name
     scenario = Scenario.from_benchmark(cfg.scenario, benchmark, cfg.class_head).to(device)
     experiences = [scenario.relabel(e).to(device) for e in benchmark.experiences]
-    model = build_model(cfg.model, benchmark.image_shape, scenario.n_outputs,
-                        benchmark.n_tasks).to(device)
+    shape, n_tasks = benchmark.image_shape, benchmark.n_tasks
+    if model is None:
+        model = build_model(cfg.model, shape, scenario.n_outputs, n_tasks)
+    else:
+        if not isinstance(model, nn.Module):
+            model = _called(model, "model", (shape, scenario.n_outputs, n_tasks), nn.Module)
+        given["model"] = type(model).__name__
+    model = model.to(device)
     if hasattr(model, "calibrate"):  # a fixed part set from the first task's training data
         model.calibrate(experiences[0].train.x)
     order_generator = torch.Generator().manual_seed(_seeds(cfg.seed)[1])
-    strategy = build_strategy(cfg.strategy, model, scenario, cfg.train, order_generator)
-    return _Parts(benchmark, scenario, experiences, model, strategy, order_generator)
+    if strategy is None:
+        strategy = build_strategy(cfg.strategy, model, scenario, cfg.train, order_generator)
+    else:
+        strategy = _called(strategy, "strategy", (model, scenario, cfg.train, order_generator),
+                           Strategy)
+        given["strategy"] = type(strategy).__name__
+    if given:
+        log.info("Parts given instead of the config's: %s", given)
+    return _Parts(benchmark, scenario, experiences, model, strategy, order_generator, given)
+
+
+def _called(factory, name: str, arguments: tuple, kind: type):
+    """``factory(*arguments)``, checked to be a ``kind``."""
+    if not callable(factory):
+        raise TypeError(f"run_experiment({name}=...) takes a {kind.__name__} or a callable "
+                        f"that builds one, got {type(factory).__name__}.")
+    built = factory(*arguments)
+    if not isinstance(built, kind):
+        raise TypeError(f"run_experiment({name}=...) built a {type(built).__name__}, not a "
+                        f"{kind.__name__}.")
+    return built
 
 
 def _start_or_resume(cfg: Config, run_dir: Path, parts: _Parts) -> RunState:
@@ -325,7 +375,7 @@ def _flatten(entries: dict, prefix: str = "") -> dict:
     return flat
 
 
-def _metrics(cfg: Config, benchmark_name: str, state: RunState, seconds: float) -> dict:
+def _metrics(cfg: Config, parts: _Parts, state: RunState, seconds: float) -> dict:
     R = np.array(state.rows)
     random_init = np.array(state.random_init)
     validation = None
@@ -334,9 +384,10 @@ def _metrics(cfg: Config, benchmark_name: str, state: RunState, seconds: float) 
         validation = {**cl_metrics.summarize(V, val_init), "acc_matrix": V.tolist(),
                       "random_init_acc": val_init.tolist()}
     return {
-        "benchmark": benchmark_name,
+        "benchmark": parts.benchmark.name,
         "scenario": cfg.scenario,
-        "strategy": cfg.strategy.name,
+        "strategy": parts.given.get("strategy", cfg.strategy.name),
+        "given_parts": parts.given,  # what the config's model/strategy/benchmark do not describe
         "seed": cfg.seed,
         **cl_metrics.summarize(R, random_init),
         "acc_matrix": R.tolist(),

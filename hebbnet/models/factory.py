@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -17,13 +17,18 @@ from hebbnet.models.softhebb_conv import SoftHebbConvFeatures
 from hebbnet.structural import Neurogenesis, SynapseTurnover
 
 MODELS = ("mlp", "hebbian_dense", "softhebb_conv", "diehl_cook", "fly")
+# name → builder(cfg, input_shape, n_outputs, n_tasks) of users' models (hebbnet.registry)
+USER_MODELS: dict[str, Callable[..., nn.Module]] = {}
 
 
 def build_model(cfg, input_shape: Sequence[int], n_outputs: int, n_tasks: int = 1) -> nn.Module:
     """``cfg`` is one of the model configs of :mod:`hebbnet.config.schema`; ``n_tasks`` sizes
     what grows per task."""
+    if cfg.name in USER_MODELS:
+        return USER_MODELS[cfg.name](cfg, tuple(input_shape), n_outputs, n_tasks)
     if cfg.name not in MODELS:
-        raise ValueError(f"Unknown model {cfg.name!r}; valid: {', '.join(MODELS)}.")
+        raise ValueError(f"Unknown model {cfg.name!r}; valid: {', '.join(MODELS + tuple(USER_MODELS))}"
+                         " (your own: hebbnet.registry.register_model).")
     if cfg.name == "mlp":
         code_births = None if cfg.code_neurons_per_task is None else _neurogenesis(
             cfg.code_size or 0, "code_size", cfg.code_neurons_per_task, n_tasks,

@@ -1,0 +1,85 @@
+"""Your own model or strategy, usable by name like the built-in ones.
+
+    @dataclass
+    class TinyConfig:
+        name: str = "tiny"
+        width: int = 32
+
+    @register_model("tiny", TinyConfig)
+    def build_tiny(cfg: TinyConfig, input_shape, n_outputs: int, n_tasks: int) -> nn.Module:
+        return nn.Sequential(nn.Flatten(), nn.Linear(math.prod(input_shape), cfg.width),
+                             nn.ReLU(), nn.Linear(cfg.width, n_outputs))
+
+After that, ``Config(model=TinyConfig())`` runs through :func:`hebbnet.continual.run_experiment`,
+a run's saved ``config.yaml`` reads back (:func:`hebbnet.config.store.load_config`), and from
+the command line ``model=tiny model.width=64`` works in any script that imports the module
+with the registration before calling :func:`hebbnet.cli.main` (Hydra composes the config
+before a run could import anything):
+
+    # my_train.py
+    import my_models  # noqa: F401  (registers "tiny")
+    from hebbnet.cli import main
+    main()
+
+A strategy registers the same way, as a :class:`~hebbnet.continual.strategies.Strategy`
+subclass whose constructor takes ``(model, scenario, schedule, generator, **options)``, the
+options being its config's fields other than ``name``. The config dataclass's ``name`` field
+must default to the registered name. To pass objects instead of names, see
+:func:`~hebbnet.continual.run_experiment`'s ``model=``, ``strategy=`` and ``benchmark=``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import fields, is_dataclass
+
+from hydra.core.config_store import ConfigStore
+
+from hebbnet.config.schema import MODEL_SCHEMAS, STRATEGY_SCHEMAS
+from hebbnet.continual.strategies import STRATEGIES, Strategy
+from hebbnet.models.factory import USER_MODELS
+
+
+def register_model(name: str, config: type) -> Callable[[Callable], Callable]:
+    """Decorate ``builder(cfg, input_shape, n_outputs, n_tasks) -> nn.Module`` to make
+    ``model=<name>`` (config dataclass ``config``) build it. Returns the builder unchanged."""
+    _check(name, config, MODEL_SCHEMAS, "model")
+
+    def register(builder: Callable) -> Callable:
+        if not callable(builder):
+            raise TypeError(f"register_model({name!r}) decorates a function (cfg, input_shape, "
+                            f"n_outputs, n_tasks) -> nn.Module, got {builder!r}.")
+        MODEL_SCHEMAS[name], USER_MODELS[name] = config, builder
+        ConfigStore.instance().store(group="model", name=name, node=config)
+        return builder
+
+    return register
+
+
+def register_strategy(name: str, config: type) -> Callable[[type], type]:
+    """Decorate a :class:`Strategy` subclass to make ``strategy=<name>`` (config dataclass
+    ``config``) build it. Returns the class unchanged."""
+    _check(name, config, STRATEGY_SCHEMAS, "strategy")
+
+    def register(strategy: type) -> type:
+        if not (isinstance(strategy, type) and issubclass(strategy, Strategy)):
+            raise TypeError(f"register_strategy({name!r}) decorates a subclass of "
+                            f"hebbnet.continual.strategies.Strategy, got {strategy!r}.")
+        STRATEGY_SCHEMAS[name], STRATEGIES[name] = config, strategy
+        ConfigStore.instance().store(group="strategy", name=name, node=config)
+        return strategy
+
+    return register
+
+
+def _check(name: str, config: type, taken: dict, group: str) -> None:
+    if name in taken:
+        raise ValueError(f"A {group} named {name!r} exists already ({taken[name].__name__}); "
+                         f"register yours under another name.")
+    if not is_dataclass(config):
+        raise TypeError(f"The config of {group} {name!r} must be a dataclass (its fields are "
+                        f"the {group}.* settings), got {config!r}.")
+    defaults = {f.name: f.default for f in fields(config)}
+    if defaults.get("name") != name:
+        raise ValueError(f"The config {config.__name__} of {group} {name!r} needs a field "
+                         f"name: str = {name!r}, so that a saved run names its {group}.")
