@@ -1,6 +1,7 @@
 """The layer contracts of DESIGN.md: two update modes, freezing, no graph, state, devices."""
 
 import copy
+import warnings
 
 import pytest
 import torch
@@ -370,3 +371,39 @@ def test_a_competitive_unit_that_homeostasis_lets_win_is_the_one_that_learns():
     layer(torch.tensor([[1.0, 0.1]]))  # unit 0 has the largest W·x, unit 1 the largest drive
     changed = (layer.weight != before).any(1)
     assert changed.tolist() == [False, True, False]
+
+
+def test_participation_ratio_counts_the_directions_the_units_outputs_span():
+    from hebbnet.layers.plastic import participation_ratio
+
+    generator = torch.Generator().manual_seed(0)
+    signal = torch.randn(2000, 1, generator=generator)
+    assert participation_ratio(signal * torch.tensor([1.0, -2.0, 0.5, 3.0])) == pytest.approx(1.0)
+    independent = torch.randn(20000, 4, generator=generator)  # 4 directions of equal variance
+    assert participation_ratio(independent) == pytest.approx(4.0, rel=0.02)
+    assert participation_ratio(torch.ones(10, 4)) == 0.0  # nothing varies
+
+
+def _digits_batches(n_batches: int):
+    from sklearn.datasets import load_digits
+
+    images = torch.tensor(load_digits().data, dtype=torch.float32) / 16
+    return [images[i * 32 % 1760:][:32] for i in range(n_batches)]
+
+
+def test_a_layer_whose_units_all_learn_the_same_thing_warns_once_naming_the_fix():
+    """Oja's units, learning independently, all converge to the first principal component:
+    the layer passes on one feature. It warns once; Sanger's units (which compete) do not."""
+    torch.manual_seed(0)
+    collapsed, competing = HebbianLinear(64, 16, rule="oja"), HebbianLinear(64, 16, rule="sanger")
+    for layer in (collapsed, competing):
+        layer.check_every = 16
+    with pytest.warns(UserWarning, match="passes on about one feature.*use a rule whose units "
+                                         "compete") as caught:
+        for batch in _digits_batches(400):
+            collapsed(batch)
+    assert len([w for w in caught if "one feature" in str(w.message)]) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for batch in _digits_batches(400):
+            competing(batch)

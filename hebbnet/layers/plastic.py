@@ -26,7 +26,9 @@ Every ``check_every`` plastic updates (default :data:`CHECK_EVERY`; one device s
 one per step) the layer checks its weights and raises :class:`PlasticityDivergedError`, naming
 the rule and the fix, when they are NaN, infinite, or large enough that products of two of them
 overflow (``|W| > √max`` of the dtype): a rule that is unstable by nature (plain Hebb) may grow,
-but never turns into NaN unseen.
+but never turns into NaN unseen. At the first of those checks whose batch shows the layer's
+units all saying the same thing (:meth:`PlasticLayer.check_collapse`: their outputs span about
+one direction), it warns once, naming the fix.
 
 ``schedule=CriticalPeriod(...)`` (:mod:`hebbnet.plasticity.schedules`) scales every plastic
 step by a gain that follows the layer's experience (a critical period, a closing window).
@@ -52,6 +54,7 @@ N(0, (init_gain)²/n_in).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 
 import torch
@@ -67,12 +70,27 @@ from hebbnet.structural.turnover import SynapseTurnover
 
 UPDATE_MODES = ("local", "grad")
 CHECK_EVERY = 64  # plastic updates between two checks of the weights
+COLLAPSED = 1.5  # a layer whose outputs span fewer directions than this has collapsed
+MAX_CHECKED_SAMPLES = 1024  # rows of a batch's outputs the collapse check looks at
 
 
 class PlasticityDivergedError(FloatingPointError):
     """A plastic layer's weights became NaN, infinite, or about to overflow."""
 OUTPUTS = ("response", "drive")
 PADDING_MODES = {"zeros": "constant", "reflect": "reflect"}
+
+
+def participation_ratio(activity: torch.Tensor) -> float:
+    """PR = (Σλ)²/Σλ² of the eigenvalues λ of the covariance of ``activity`` (N, n_out) over
+    its N samples: how many directions the units' outputs span (1: all units say the same
+    thing; n_out: independent features of equal variance). 0 when nothing varies."""
+    centred = activity.detach().float()
+    centred = centred - centred.mean(0)
+    power = torch.linalg.svdvals(centred).square()
+    total = float(power.sum())
+    if total <= 1e-12 * float(activity.detach().float().square().sum()):
+        return 0.0
+    return total ** 2 / float(power.square().sum())
 
 
 class PlasticLayer(nn.Module):
@@ -106,6 +124,7 @@ class PlasticLayer(nn.Module):
         self.lr, self.update, self.output = lr, update, output
         self.plastic = True
         self.check_every = CHECK_EVERY
+        self.checks_collapse = True  # until the first warning (spiking layers: never)
         self.updates = 0  # plastic updates so far (not saved: it only schedules the checks)
 
     @property
@@ -155,7 +174,7 @@ class PlasticLayer(nn.Module):
             self.consolidation.step(self.weight.data)
         if self.structure is not None:
             self.restructure(pre, post)
-        self.count_update()
+        self.count_update(post if self.output == "response" else u)
 
     def restructure(self, pre: torch.Tensor, post: torch.Tensor) -> None:
         """Let the turnover count this update and rewire, then zero what the update wrote on
@@ -190,8 +209,9 @@ class PlasticLayer(nn.Module):
                             "homeostasis=[..., Neurogenesis(capacity, born)] to grow units.")
         return births[0].grow(n, self.weight.data, init)
 
-    def count_update(self) -> None:
-        """Count one plastic update; check the weights every ``check_every``. Not in code that
+    def count_update(self, activity: torch.Tensor | None = None) -> None:
+        """Count one plastic update; every ``check_every``, check the weights and, once, the
+        ``activity`` the layer passes on (N, n_out) for a collapse. Not in code that
         ``torch.compile`` traces: a check is a data-dependent branch (check eagerly there, e.g.
         ``layer.check_weights()`` between compiled steps)."""
         if torch.compiler.is_compiling():
@@ -199,6 +219,31 @@ class PlasticLayer(nn.Module):
         self.updates += 1
         if self.updates % self.check_every == 0:
             self.check_weights()
+            if activity is not None and self.checks_collapse:
+                self.check_collapse(activity)
+
+    def check_collapse(self, activity: torch.Tensor) -> None:
+        """Warn, once, if the units' outputs over a batch (N, n_out) vary along about one
+        direction (:func:`participation_ratio` < :data:`COLLAPSED`) or not at all. A layer
+        whose units all say the same thing passes the next layer one feature; stacked layers
+        then learn nothing (a user's conv → Oja → linear stack sat at chance)."""
+        if activity.shape[1] < 4 or activity.shape[0] < 8:
+            return
+        ratio = participation_ratio(activity[:MAX_CHECKED_SAMPLES])
+        if ratio >= COLLAPSED:
+            return
+        self.checks_collapse = False
+        warnings.warn(
+            f"{type(self).__name__}({self.extra_repr()}) with rule {self.rule!r}: its "
+            f"{activity.shape[1]} units' outputs over the last batch "
+            + ("do not vary at all" if ratio == 0 else
+               f"span about one direction (participation ratio {ratio:.2f})")
+            + ", so it passes on about one feature. Units that learn without competing "
+            "(oja, hebb) all converge to the same component: use a rule whose units compete "
+            "(sanger, softhebb, krotov_hopfield, competitive). Where one unit wins every "
+            "sample the others are dead: add IntrinsicPlasticity, or start the weights on "
+            "input samples. Between stacked layers, pass output='drive' through a "
+            "nonlinearity (README: 'Plastic layers in your own model').", stacklevel=2)
 
     def check_weights(self) -> None:
         """Raise :class:`PlasticityDivergedError` if the weights are NaN, infinite, or past

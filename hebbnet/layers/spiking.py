@@ -56,6 +56,7 @@ class SpikingLinear(PlasticLayer):
                              "give both the same dt.")
         super().__init__((out_features, in_features), in_features, rule, lr, update, False,
                          homeostasis, "response", 1.0, consolidation, schedule, structure)
+        self.checks_collapse = False  # spike trains: see warn_if_silent
         if any(isinstance(m, Neurogenesis) for m in self.homeostasis):
             raise ValueError("SpikingLinear does not take Neurogenesis (its neurons integrate "
                              "the drive over time, so silencing it needs the neuron model's "
