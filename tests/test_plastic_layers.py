@@ -221,8 +221,8 @@ def test_neuromodulating_a_two_factor_rule_is_an_error():
 @pytest.mark.parametrize(
     "make, bad, message",
     [
-        (lambda: HebbianLinear(10, 4), torch.zeros(3, 9), r"\(batch, 10\)"),
-        (lambda: HebbianLinear(10, 4), torch.zeros(10), r"\(batch, 10\)"),
+        (lambda: HebbianLinear(10, 4), torch.zeros(3, 9), r"\(\*, 10\)"),
+        (lambda: HebbianLinear(10, 4), torch.zeros(2, 3, 11), r"\(\*, 10\)"),
         (lambda: HebbianConv2d(1, 4, 3), torch.zeros(2, 3, 8, 8), "batch, 1, height, width"),
         (lambda: HebbianLinear(2, 1), torch.tensor([[1.0, float("nan")]]), "NaN or Inf"),
     ],
@@ -407,3 +407,28 @@ def test_a_layer_whose_units_all_learn_the_same_thing_warns_once_naming_the_fix(
         warnings.simplefilter("error")
         for batch in _digits_batches(400):
             competing(batch)
+
+
+def test_the_layers_docstring_examples_run():
+    import doctest
+
+    import hebbnet.layers.plastic as plastic
+    import hebbnet.layers.spiking as spiking
+
+    for module in (plastic, spiking):
+        result = doctest.testmod(module, extraglobs={"torch": torch, **vars(module)})
+        assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+def test_a_dense_layer_takes_leading_batch_dimensions_as_nn_linear_does():
+    torch.manual_seed(0)
+    layer = HebbianLinear(6, 4, rule="sanger")
+    x = torch.rand(2, 3, 5, 6)
+    reference = HebbianLinear(6, 4, rule="sanger")
+    reference.load_state_dict(layer.state_dict())
+    out = layer(x)
+    assert out.shape == (2, 3, 5, 4)
+    torch.testing.assert_close(out.reshape(30, 4), reference(x.reshape(30, 6)))
+    torch.testing.assert_close(layer.weight, reference.weight)  # learned from the same 30 samples
+    with pytest.raises(ValueError, match=r"expects input of shape \(\*, 6\)"):
+        layer(torch.rand(3, 5))

@@ -94,7 +94,35 @@ def participation_ratio(activity: torch.Tensor) -> float:
 
 
 class PlasticLayer(nn.Module):
-    """The part dense and convolutional plastic layers share: rule, modes, homeostasis."""
+    """The part dense, convolutional and spiking plastic layers share. The arguments they all
+    take, documented once here:
+
+    Args:
+        rule: a name from :data:`hebbnet.rules.RULES` (``"oja"``, ``"sanger"``,
+            ``"softhebb"``, ...), a :class:`~hebbnet.rules.PlasticityRule`, or a function
+            ``f(pre, post, weight) -> ΔW``. Its equation is in its docstring.
+        lr: the local step size (``update="local"``; positive). Unused in ``"grad"`` mode,
+            where the optimizer's learning rate applies.
+        update: ``"local"`` (the layer applies ``W ← W + lr·ΔW`` in ``forward``) or
+            ``"grad"`` (it writes ``weight.grad = −ΔW`` for any ``torch.optim`` optimizer).
+        bias: add a (non-learning) bias to the drive.
+        homeostasis: a :class:`~hebbnet.homeostasis.Homeostasis` module or a list of them
+            (synaptic scaling, intrinsic plasticity, weight normalisation; a
+            :class:`~hebbnet.structural.Neurogenesis` last), each sized for the layer's units.
+        output: ``"response"`` (the rule's postsynaptic response: a softmax for SoftHebb,
+            k-WTA for competitive rules) or ``"drive"`` (``W x + b`` after homeostatic shifts;
+            pass it through a nonlinearity when stacking layers).
+        init_gain: weights start as N(0, init_gain²/fan_in).
+        consolidation: a :class:`~hebbnet.plasticity.TagAndCapture` (early and late weights).
+        schedule: a :class:`~hebbnet.plasticity.PlasticitySchedule` scaling every step (a
+            critical period).
+        structure: a :class:`~hebbnet.structural.SynapseTurnover` keeping a budget of synapses.
+
+    Attributes:
+        weight: (n_out, *fan_in shape), ``requires_grad=False`` unless you set it.
+        plastic: False freezes learning while ``training`` (``eval()`` does too).
+        check_every: plastic updates between two checks of the weights (and of a collapse).
+    """
 
     def __init__(self, weight_shape: tuple[int, ...], n_in: int, rule, lr: float, update: str,
                  bias: bool, homeostasis: Sequence[Homeostasis], output: str, init_gain: float,
@@ -383,10 +411,28 @@ def _padding(padding: int | str, kernel_size: int, stride: int) -> int:
 
 
 class HebbianLinear(PlasticLayer):
-    """Dense plastic layer: ``y = respond(W x + b)``, W of shape (out_features, in_features).
+    """Dense plastic layer: ``y = respond(W x + b)``, W of shape (out_features, in_features),
+    learning by ``rule`` from what passes through it while training.
 
-    ``rule`` is a name from :data:`hebbnet.rules.RULES`, a :class:`PlasticityRule` or a
-    function ``f(pre, post, weight) -> ΔW``.
+    Args:
+        in_features: size of each input sample.
+        out_features: number of units.
+        rule, lr, update, bias, homeostasis, output, init_gain, consolidation, schedule,
+            structure: as :class:`PlasticLayer` (default rule ``"oja"``: one principal
+            component per unit, so units that should differ need a competing rule).
+
+    Shape:
+        - Input: (*, in_features), any number of leading dimensions (they are the samples the
+          rule averages over).
+        - Output: (*, out_features).
+
+    Example::
+
+        >>> layer = HebbianLinear(784, 100, rule="sanger", lr=0.01)
+        >>> y = layer(torch.rand(64, 784))      # learns in forward() while training
+        >>> y.shape
+        torch.Size([64, 100])
+        >>> _ = layer.eval()                    # frozen: rule and homeostasis
     """
 
     def __init__(self, in_features: int, out_features: int, rule="oja", lr: float = 0.01,
@@ -400,13 +446,15 @@ class HebbianLinear(PlasticLayer):
         self.in_features, self.out_features = in_features, out_features
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self.check_input(x, f"(batch, {self.in_features})",
-                         x.ndim == 2 and x.shape[1] == self.in_features)
+        self.check_input(x, f"(*, {self.in_features})",
+                         x.ndim >= 1 and x.shape[-1] == self.in_features)
+        leading = x.shape[:-1]
+        x = x.reshape(-1, self.in_features)
         u = self.drive(x)
         shifted, y = self.respond(u)
         if self.learning:
             self.learn(x.detach(), y.detach(), u.detach())
-        return self.emit(shifted, y)
+        return self.emit(shifted, y).reshape(*leading, self.out_features)
 
     def drive(self, x: torch.Tensor) -> torch.Tensor:
         """u = W x + b, (B, in_features) → (B, out_features)."""
@@ -421,9 +469,28 @@ class HebbianLinear(PlasticLayer):
 class HebbianConv2d(PlasticLayer):
     """Convolutional plastic layer: every image patch is a presynaptic sample for the rule,
     the ``out_channels`` units at each position its postsynaptic units (shared weights).
-    ``kernel_size`` is an int or a square ``(k, k)``; ``padding`` an int or ``"same"`` (stride
-    1, odd kernel: the output keeps the input's size); ``padding_mode`` is ``"zeros"`` or
-    ``"reflect"``."""
+
+    Args:
+        in_channels: channels of the input image.
+        out_channels: units (filters).
+        kernel_size: an int or a square ``(k, k)``.
+        stride: the step between patches.
+        padding: an int, or ``"same"`` (stride 1, odd kernel: the output keeps the input's
+            height and width).
+        padding_mode: ``"zeros"`` or ``"reflect"``.
+        rule, lr, update, bias, homeostasis, output, init_gain, consolidation, schedule,
+            structure: as :class:`PlasticLayer` (default rule ``"softhebb"``).
+
+    Shape:
+        - Input: (N, in_channels, H, W).
+        - Output: (N, out_channels, H_out, W_out), H_out = ⌊(H + 2·padding − k)/stride⌋ + 1.
+
+    Example::
+
+        >>> conv = HebbianConv2d(1, 32, kernel_size=5, padding="same", output="drive")
+        >>> conv(torch.rand(8, 1, 28, 28)).shape
+        torch.Size([8, 32, 28, 28])
+    """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
                  stride: int = 1, padding: int | str = 0, rule="softhebb", lr: float = 0.01,

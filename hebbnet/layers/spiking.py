@@ -36,9 +36,29 @@ from hebbnet.structural.turnover import SynapseTurnover
 
 
 class SpikingLinear(PlasticLayer):
-    """``rule`` is a name (``"stdp"``, ``"triplet_stdp"``, ``"reward_stdp"``, ...), a
-    :class:`~hebbnet.rules.PlasticityRule` or a function; ``neurons`` an :class:`LIF` or
-    :class:`AdaptiveLIF` population of ``out_features`` neurons (default: LIF at dt = 1 ms)."""
+    """Spiking neurons driven through plastic synapses, one time step per call.
+
+    Args:
+        in_features: input spike trains.
+        out_features: neurons.
+        rule: a name (``"stdp"``, ``"triplet_stdp"``, ``"reward_stdp"``, ...), a
+            :class:`~hebbnet.rules.PlasticityRule` or a function.
+        neurons: an :class:`LIF` or :class:`AdaptiveLIF` population of ``out_features``
+            neurons (default: LIF at dt = 1 ms); the rule must step the same dt.
+        w_max: weights are clipped to [0, w_max] after each update (None: not clipped).
+        init_max: weights (mV per presynaptic spike) start uniform in [0, init_max].
+        lr, update, homeostasis, consolidation, schedule, structure: as :class:`PlasticLayer`.
+
+    Shape:
+        - Input: (N, in_features) spikes (0/1) of one time step.
+        - Output: (N, out_features) spikes of that step.
+
+    Example::
+
+        >>> layer = SpikingLinear(64, 10, rule="stdp")
+        >>> spikes = [layer((torch.rand(4, 64) < 0.05).float()) for _ in range(50)]
+        >>> layer.reset()                       # before the next input: membranes at rest
+    """
 
     def __init__(self, in_features: int, out_features: int, rule="stdp",
                  neurons: LIF | None = None, lr: float = 1.0, update: str = "local",
