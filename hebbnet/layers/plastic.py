@@ -80,6 +80,12 @@ OUTPUTS = ("response", "drive")
 PADDING_MODES = {"zeros": "constant", "reflect": "reflect"}
 
 
+def _distributed() -> bool:
+    """Whether this process is one of several ranks of a ``torch.distributed`` group."""
+    return (torch.distributed.is_available() and torch.distributed.is_initialized()
+            and torch.distributed.get_world_size() > 1)
+
+
 def participation_ratio(activity: torch.Tensor) -> float:
     """PR = (Σλ)²/Σλ² of the eigenvalues λ of the covariance of ``activity`` (N, n_out) over
     its N samples: how many directions the units' outputs span (1: all units say the same
@@ -202,7 +208,33 @@ class PlasticLayer(nn.Module):
             self.consolidation.step(self.weight.data)
         if self.structure is not None:
             self.restructure(pre, post)
+        if self.update == "local" and _distributed():
+            self.average_across_ranks()
         self.count_update(post if self.output == "response" else u)
+
+    def average_across_ranks(self) -> None:
+        """Data-parallel ``"local"`` learning: average the weights and the per-unit state of
+        homeostasis and consolidation over the ranks of the default ``torch.distributed``
+        group, in one all-reduce. Replicas that start equal and step on their own shares of
+        a batch stay equal, and for an explicit step the average of W + lr·ΔW_r is
+        W + lr·mean_r ΔW_r: a rule linear in the batch learns as one process on the combined
+        batch would (equal shares). A rule's own state stays per rank (an STDP trace belongs
+        to the rank's samples; a BCM threshold then follows the rank's share). Synapse
+        turnover, which rewires from each rank's own activity, is refused. (``"grad"`` mode
+        needs none of this: DDP averages the gradient.)"""
+        if self.structure is not None:
+            raise RuntimeError(f"{type(self).__name__} with synapse turnover cannot learn "
+                               "data-parallel in update='local' mode: each rank would rewire "
+                               "from its own activity. Use update='grad' under DDP, or train "
+                               "it in one process.")
+        shared = [self.homeostasis, self.consolidation or nn.Module()]
+        states = [self.weight.data] + [buffer for module in shared for buffer in module.buffers()
+                                       if buffer.is_floating_point()]
+        flat = torch.cat([state.reshape(-1) for state in states])
+        torch.distributed.all_reduce(flat)
+        flat /= torch.distributed.get_world_size()
+        for state, averaged in zip(states, flat.split([state.numel() for state in states])):
+            state.copy_(averaged.view_as(state))
 
     def restructure(self, pre: torch.Tensor, post: torch.Tensor) -> None:
         """Let the turnover count this update and rewire, then zero what the update wrote on
