@@ -18,6 +18,8 @@ class IntrinsicPlasticity(Homeostasis):
     For non-negative responses the two are the same.
     """
 
+    threshold: torch.Tensor
+
     def __init__(self, n_out: int, target: float, rate: float = 0.01):
         super().__init__()
         if target < 0 or rate <= 0:

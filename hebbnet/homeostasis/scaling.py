@@ -35,6 +35,8 @@ class SynapticScaling(Homeostasis):
     grow them by up to e^β per batch until they overflow. Its rate is still measured.
     """
 
+    rate: torch.Tensor
+
     def __init__(self, n_out: int, target: float, strength: float = 0.01, tau: float = 100.0):
         super().__init__()
         if target <= 0 or strength <= 0 or tau < 1:

@@ -50,6 +50,10 @@ class SparseCode(nn.Module):
     Shape: x (N, ...) with D values per sample → codes (N, size) of 0s and 1s.
     """
 
+    threshold: torch.Tensor
+    projection: torch.Tensor
+    inputs: torch.Tensor
+
     def __init__(self, in_features: int, size: int, active: int,
                  generator: torch.Generator | None = None, fan_in: int | None = None,
                  seed: int | None = None, neurogenesis: Neurogenesis | None = None):

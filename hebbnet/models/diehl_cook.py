@@ -92,6 +92,9 @@ class DiehlCook2015(nn.Module):
     """``forward(images)`` presents a batch of images (B, n_inputs) in [0, 1] and returns each
     neuron's spike count (B, n_neurons); while ``training`` it also learns."""
 
+    weight: torch.Tensor
+    theta: torch.Tensor
+
     def __init__(self, n_inputs: int = 784, params: DiehlCookParameters = DiehlCookParameters(),
                  generator: torch.Generator | None = None, backend: str = "auto"):
         super().__init__()

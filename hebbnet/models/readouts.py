@@ -70,6 +70,9 @@ class DeltaRule(Readout):
         lr: η, in (0, 2).
     """
 
+    weight: torch.Tensor
+    bias: torch.Tensor
+
     def __init__(self, in_features: int, n_outputs: int, lr: float = 0.1):
         super().__init__()
         _check_lr(lr)
@@ -110,6 +113,8 @@ class HebbianAssociation(Readout):
             after which a synapse stops growing.
     """
 
+    weight: torch.Tensor
+
     def __init__(self, in_features: int, n_outputs: int, lr: float = 1.0,
                  w_max: float | None = None):
         super().__init__()
@@ -137,6 +142,9 @@ class ClassMeans(Readout):
     The per-class sample counts are its statistics (``statistics_bytes``); the means are its
     weights.
     """
+
+    means: torch.Tensor
+    counts: torch.Tensor
 
     def __init__(self, in_features: int, n_outputs: int):
         super().__init__()
@@ -169,6 +177,9 @@ class NeuronLabels(Readout):
     they carry each neuron's history across tasks, so a neuron that answered only class 0 and is
     never driven again keeps its label.
     """
+
+    activity: torch.Tensor
+    counts: torch.Tensor
 
     def __init__(self, in_features: int, n_outputs: int):
         super().__init__()

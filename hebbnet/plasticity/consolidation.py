@@ -29,6 +29,9 @@ from hebbnet.rules.base import ResizableBuffers
 
 
 class TagAndCapture(ResizableBuffers, nn.Module):
+    late: torch.Tensor
+    prp: torch.Tensor
+
     def __init__(self, tau_early: float = 1000.0, theta_tag: float = 0.05,
                  tau_capture: float = 100.0, tau_prp: float = 500.0, dt: float = 1.0):
         super().__init__()

@@ -36,6 +36,8 @@ class BCM(PlasticityRule):
     step.
     """
 
+    theta: torch.Tensor
+
     stabilising = True
 
     def __init__(self, n_out: int, tau: float = 100.0, theta0: float = 0.0):

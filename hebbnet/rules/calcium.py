@@ -59,6 +59,8 @@ class CalciumRule(TracedRule):
     the exact change of ρ over the step, so give the layer ``lr=1`` and ``w_max=1``. Calcium is
     kept per synapse and sample: (batch, n_out, n_in) floats."""
 
+    calcium: torch.Tensor
+
     trace_sizes = {"pre_calcium": "n_in"}
 
     def __init__(self, n_in: int, n_out: int, tau_calcium: float = 50.0, c_pre: float = 1.0,

@@ -44,6 +44,8 @@ class Kohonen(PlasticityRule):
             as maps are usually annealed from wide to narrow).
     """
 
+    coordinates: torch.Tensor
+
     stabilising = True
 
     def __init__(self, n_out: int, sheet: Sequence[int] | None = None, sigma: float = 1.0):

@@ -202,6 +202,9 @@ class RewardModulatedSTDP(STDP):
     in rewards.
     """
 
+    eligibility: torch.Tensor
+    reward_baseline: torch.Tensor
+
     def __init__(self, n_in: int, n_out: int, tau_eligibility: float = 1000.0,
                  tau_reward: float = 20.0, **stdp):
         super().__init__(n_in, n_out, **stdp)

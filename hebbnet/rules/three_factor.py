@@ -42,6 +42,9 @@ class RewardModulatedHebb(PlasticityRule):
     time constant of the running reward baseline.
     """
 
+    trace: torch.Tensor
+    reward_baseline: torch.Tensor
+
     def __init__(self, n_out: int, n_in: int, tau: float = 10.0, reward_tau: float = 100.0):
         super().__init__()
         if tau <= 0 or reward_tau < 1:

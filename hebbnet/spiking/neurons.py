@@ -122,6 +122,8 @@ class AdaptiveLIF(LIF):
     only while :attr:`adapting` (the owning layer sets it; ``train()`` mode alone does not
     suffice: ``eval()`` freezes it)."""
 
+    theta: torch.Tensor
+
     def __init__(self, n: int, params: LIFParameters = LIFParameters(),
                  adaptation: ThresholdAdaptation = ThresholdAdaptation(), dt: float = 1.0):
         super().__init__(n, params, dt)

@@ -46,6 +46,9 @@ class Neurogenesis(Homeostasis):
     Buffers: ``alive`` (bool, (capacity,)), ``age`` (plastic updates since birth).
     """
 
+    alive: torch.Tensor
+    age: torch.Tensor
+
     def __init__(self, capacity: int, born: int, excitability: float = 0.0,
                  maturation: float = 100.0):
         super().__init__()

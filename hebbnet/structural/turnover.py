@@ -98,6 +98,10 @@ class SynapseTurnover(ResizableBuffers, nn.Module):
     the generator's state and the update count.
     """
 
+    input_activity: torch.Tensor
+    gate: torch.Tensor
+    last_turnover: torch.Tensor
+
     def __init__(self, density: float | None = None, rate: float = 0.05, period: int = 100,
                  growth: str = "random", new_weight: float = 0.0, budget: int | None = None,
                  seed: int = 0, prune: str = "weak"):
