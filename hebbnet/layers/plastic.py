@@ -80,6 +80,11 @@ OUTPUTS = ("response", "drive")
 PADDING_MODES = {"zeros": "constant", "reflect": "reflect"}
 
 
+def _reads_are_free(device: torch.device) -> bool:
+    """Whether reading a tensor's value on ``device`` costs no wait (the CPU's own memory)."""
+    return device.type == "cpu"
+
+
 def _distributed() -> bool:
     """Whether this process is one of several ranks of a ``torch.distributed`` group."""
     return (torch.distributed.is_available() and torch.distributed.is_initialized()
@@ -159,6 +164,7 @@ class PlasticLayer(nn.Module):
         self.plastic = True
         self.check_every = CHECK_EVERY
         self.checks_collapse = True  # until the first warning (spiking layers: never)
+        self._inputs_finite: torch.Tensor | None = None  # on an accelerator, read at checks
         self.updates = 0  # plastic updates so far (not saved: it only schedules the checks)
 
     @property
@@ -278,6 +284,11 @@ class PlasticLayer(nn.Module):
             return
         self.updates += 1
         if self.updates % self.check_every == 0:
+            if self._inputs_finite is not None and not bool(self._inputs_finite):
+                raise ValueError(f"{type(self).__name__} received NaN or Inf input within its "
+                                 f"last {self.check_every} updates, so its weights may be "
+                                 "corrupt: restore them (a checkpoint) and clean the input.")
+            self._inputs_finite = None
             self.check_weights()
             if activity is not None and self.checks_collapse:
                 self.check_collapse(activity)
@@ -381,7 +392,18 @@ class PlasticLayer(nn.Module):
                    f"Plastic layers take floating-point input: x.to({dtype}) (8-bit pixels: "
                    f"x.to({dtype}) / 255).")
             raise TypeError(f"{name}'s weights are {dtype}, its input is {x.dtype}. {fix}")
-        if self.learning and not torch.compiler.is_compiling() and not torch.isfinite(x).all():
+        if self.learning and not torch.compiler.is_compiling():
+            self.check_finite(x)
+
+    def check_finite(self, x: torch.Tensor) -> None:
+        """NaN or Inf input would corrupt the weights. On the CPU the check stops the step;
+        on an accelerator, where reading its answer would wait for the device every step, the
+        answer accumulates there and is read at the next weight check (``check_every``
+        updates), which then names the bad input instead of the NaN weights it caused."""
+        finite = torch.isfinite(x).all()
+        if not _reads_are_free(x.device):
+            self._inputs_finite = finite if self._inputs_finite is None else self._inputs_finite & finite
+        elif not finite:
             raise ValueError(f"{type(self).__name__} received NaN or Inf input; plasticity would "
                              "corrupt the weights. Clean the input or call eval() first.")
 

@@ -38,3 +38,24 @@ def test_nan_input_while_learning_is_refused(kind):
     x.view(-1)[0] = float("nan")
     with pytest.raises(ValueError, match="NaN or Inf input"):
         make()(x)
+
+
+@pytest.mark.parametrize("kind", LAYERS)
+def test_on_an_accelerator_nan_input_is_named_at_the_next_check_without_a_sync_per_step(
+        kind, monkeypatch):
+    """Where reading a value waits for the device (CUDA), the finiteness of the inputs is kept
+    on the device and read at the periodic weight check: no error on the bad step itself, the
+    error (naming the input, not the NaN weights) at the check."""
+    import hebbnet.layers.plastic as plastic
+
+    monkeypatch.setattr(plastic, "_reads_are_free", lambda device: False)
+    make, shape = LAYERS[kind]
+    layer = make()
+    layer.check_every = 4
+    bad = torch.ones(shape)
+    bad.view(-1)[0] = float("nan")
+    layer(torch.ones(shape))
+    layer(bad)  # accepted for now: nothing read from the device
+    layer(torch.ones(shape))
+    with pytest.raises(ValueError, match="NaN or Inf input within its last 4 updates"):
+        layer(torch.ones(shape))
