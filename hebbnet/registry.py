@@ -43,31 +43,30 @@ from hebbnet.models.factory import USER_MODELS
 def register_model(name: str, config: type) -> Callable[[Callable], Callable]:
     """Decorate ``builder(cfg, input_shape, n_outputs, n_tasks) -> nn.Module`` to make
     ``model=<name>`` (config dataclass ``config``) build it. Returns the builder unchanged."""
-    _check(name, config, MODEL_SCHEMAS, "model")
-
-    def register(builder: Callable) -> Callable:
-        if not callable(builder):
-            raise TypeError(f"register_model({name!r}) decorates a function (cfg, input_shape, "
-                            f"n_outputs, n_tasks) -> nn.Module, got {builder!r}.")
-        MODEL_SCHEMAS[name], USER_MODELS[name] = config, builder
-        ConfigStore.instance().store(group="model", name=name, node=config)
-        return builder
-
-    return register
+    return _registrar("model", name, config, MODEL_SCHEMAS, USER_MODELS, callable,
+                      "a function (cfg, input_shape, n_outputs, n_tasks) -> nn.Module")
 
 
 def register_strategy(name: str, config: type) -> Callable[[type], type]:
     """Decorate a :class:`Strategy` subclass to make ``strategy=<name>`` (config dataclass
     ``config``) build it. Returns the class unchanged."""
-    _check(name, config, STRATEGY_SCHEMAS, "strategy")
+    return _registrar("strategy", name, config, STRATEGY_SCHEMAS, STRATEGIES,
+                      lambda cls: isinstance(cls, type) and issubclass(cls, Strategy),
+                      "a subclass of hebbnet.continual.strategies.Strategy")
 
-    def register(strategy: type) -> type:
-        if not (isinstance(strategy, type) and issubclass(strategy, Strategy)):
-            raise TypeError(f"register_strategy({name!r}) decorates a subclass of "
-                            f"hebbnet.continual.strategies.Strategy, got {strategy!r}.")
-        STRATEGY_SCHEMAS[name], STRATEGIES[name] = config, strategy
-        ConfigStore.instance().store(group="strategy", name=name, node=config)
-        return strategy
+
+def _registrar(group: str, name: str, config: type, schemas: dict, builders: dict,
+               accepts: Callable[[object], bool], expected: str) -> Callable:
+    """The decorator that files ``name``'s config and builder in the ``group``'s tables and
+    in Hydra's config store."""
+    _check(name, config, schemas, group)
+
+    def register(builder):
+        if not accepts(builder):
+            raise TypeError(f"register_{group}({name!r}) decorates {expected}, got {builder!r}.")
+        schemas[name], builders[name] = config, builder
+        ConfigStore.instance().store(group=group, name=name, node=config)
+        return builder
 
     return register
 
