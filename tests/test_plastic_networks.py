@@ -247,8 +247,9 @@ def test_a_saturating_association_stops_growing_at_w_max(tmp_path):
                        tmp_path)
 
 
+@pytest.mark.parametrize("activation", ["relu", "triangle"])
 def test_neurogenesis_gives_each_task_its_units_and_the_newborns_win_its_samples(
-        tmp_path, monkeypatch):
+        activation, tmp_path, monkeypatch):
     """Units born per task; the unborn stay silent; with newborns excitable enough (a bonus
     that falls e⁴-fold over a task of 8 updates, far above the currents' spread) each task's
     block takes every rank the Krotov-Hopfield rule updates, so the first block never changes
@@ -271,7 +272,7 @@ def test_neurogenesis_gives_each_task_its_units_and_the_newborns_win_its_samples
     monkeypatch.setattr(Strategy, "train_experience", record)
     run_experiment(plastic_config(HebbianDenseConfig(
         width=64, readout="class_means", neurons_per_task=12, newborn_excitability=1000.0,
-        newborn_maturation=2.0)), tmp_path)
+        newborn_maturation=2.0, activation=activation)), tmp_path)
     assert born == [12, 24, 36, 48, 60] and all(silent)
     drift = [float((w - weights[0]).norm() / weights[0].norm()) for w in weights[1:]]
     assert max(drift) < 1e-6  # the first block never won again: no update touched it

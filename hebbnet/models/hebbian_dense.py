@@ -72,15 +72,23 @@ class DenseHebbianFeatures(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         u = self.layer(x.flatten(1))
-        if self.activation == "triangle":
-            u = u - u.mean(1, keepdim=True)
+        if self.activation == "triangle":  # the mean over the units that exist; unborn stay 0
+            births = self._births()
+            if births is None:
+                u = u - u.mean(1, keepdim=True)
+            else:
+                u = (u - u.sum(1, keepdim=True) / births.born) * births.alive
         return torch.relu(u)
 
     @property
     def born(self) -> int:
         """Feature units that exist (all ``width`` without neurogenesis)."""
+        births = self._births()
+        return births.born if births is not None else self.out_features
+
+    def _births(self) -> Neurogenesis | None:
         births = [m for m in self.layer.homeostasis if isinstance(m, Neurogenesis)]
-        return births[0].born if births else self.out_features
+        return births[0] if births else None
 
     def start_task(self, task: int, gain: float) -> None:
         """Plasticity at ``gain`` times the configured rate; 0 freezes the layer. A new task
