@@ -12,6 +12,7 @@ from hebbnet.config.schema import (
     DiehlCookConfig,
     FlyConfig,
     HebbianDenseConfig,
+    MLPConfig,
     SoftHebbConvConfig,
     StrategyConfig,
 )
@@ -110,6 +111,9 @@ def test_data_choosing_strategies_show_a_local_learner_old_classes_again(strateg
     (HebbianDenseConfig(width=64, neurons_per_task=13), "model.neurons_per_task=13 .* model.width is 64"),
     (HebbianDenseConfig(width=64, neurons_per_task=8, newborn_maturation=0.0),
      "model.newborn_excitability / newborn_maturation"),
+    (MLPConfig(code_neurons_per_task=3), "grows the model's sparse code, and it has none"),
+    (MLPConfig(code_size=10, code_active=2, code_neurons_per_task=3),
+     "model.code_neurons_per_task=3 for 5 tasks needs 15 units, model.code_size is 10"),
 ])
 def test_bad_plastic_model_settings_are_named_before_training(model, message, tmp_path):
     with pytest.raises(ValueError, match=message):

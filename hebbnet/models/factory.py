@@ -30,8 +30,12 @@ def build_model(cfg, input_shape: Sequence[int], n_outputs: int, n_tasks: int = 
         raise ValueError(f"Unknown model {cfg.name!r}; valid: {', '.join(MODELS + tuple(USER_MODELS))}"
                          " (your own: hebbnet.registry.register_model).")
     if cfg.name == "mlp":
+        if cfg.code_neurons_per_task is not None and cfg.code_size is None:
+            raise ValueError(f"model.code_neurons_per_task={cfg.code_neurons_per_task} grows the "
+                             "model's sparse code, and it has none: set model.code_size (its "
+                             "capacity, e.g. 1000).")
         code_births = None if cfg.code_neurons_per_task is None else _neurogenesis(
-            cfg.code_size or 0, "code_size", cfg.code_neurons_per_task, n_tasks,
+            cfg.code_size, "code_size", cfg.code_neurons_per_task, n_tasks,
             cfg.code_newborn_excitability, cfg.code_newborn_maturation, "code_")
         return MLP(input_shape, list(cfg.hidden_sizes), n_outputs, cfg.activation, cfg.init,
                    cfg.code_size, cfg.code_active, cfg.code_calibrated, cfg.code_seed, cfg.bias,
