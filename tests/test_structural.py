@@ -6,7 +6,7 @@ import sys
 import pytest
 import torch
 
-from hebbnet.homeostasis import IntrinsicPlasticity
+from hebbnet.homeostasis import IntrinsicPlasticity, SynapticScaling
 from hebbnet.layers import HebbianConv2d, HebbianLinear, SpikingLinear
 from hebbnet.plasticity import CriticalPeriod, PlasticitySchedule, TagAndCapture
 from hebbnet.structural import (
@@ -262,6 +262,29 @@ def test_grown_units_start_young_excitable_and_learn_with_an_optimizer():
     optimizer.step()  # Adam's state for the new rows was zero: it steps them like any other
     assert not torch.equal(layer.weight[3:], torch.full((2, 4), 0.5))
     assert birth.age.tolist() == [4, 4, 4, 1, 1]
+
+
+def test_a_newborn_starts_its_rule_and_homeostasis_state_afresh():
+    """While unborn, a unit's intrinsic threshold sinks and its scaling rate falls (it is
+    silent); born, it starts from the mechanisms' initial values, as does its BCM threshold;
+    the other units keep theirs."""
+    from hebbnet.rules import BCM
+
+    torch.manual_seed(0)
+    layer = HebbianLinear(6, 5, rule=BCM(5, theta0=0.5), homeostasis=[
+        SynapticScaling(5, target=0.2), IntrinsicPlasticity(5, target=0.2),
+        Neurogenesis(5, born=3)])
+    for _ in range(20):
+        layer(torch.rand(8, 6))
+    scaling, intrinsic = layer.homeostasis[0], layer.homeostasis[1]
+    assert (intrinsic.threshold[3:] < -0.003).all() and (scaling.rate[3:] < 0.2).all()
+    before = (layer.rule.theta[:3].clone(), intrinsic.threshold[:3].clone(), scaling.rate[:3].clone())
+    layer.grow(2)
+    assert torch.equal(layer.rule.theta[3:], torch.full((2,), 0.5))
+    assert torch.equal(intrinsic.threshold[3:], torch.zeros(2))
+    assert torch.equal(scaling.rate[3:], torch.full((2,), 0.2))
+    after = (layer.rule.theta[:3], intrinsic.threshold[:3], scaling.rate[:3])
+    assert all(torch.equal(a, b) for a, b in zip(before, after))
 
 
 def test_neurogenesis_state_resumes_and_bad_growth_is_named():

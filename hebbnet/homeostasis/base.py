@@ -35,6 +35,10 @@ class Homeostasis(nn.Module):
         """Adjust ``weight`` in place after a plastic update, given the response ``post`` and
         the drive ``u`` (both (N, n_out))."""
 
+    def reset_units(self, units: torch.Tensor) -> None:
+        """Start the per-unit state of ``units`` (indices) afresh: units just born, whose
+        silence before birth is no history to regulate by."""
+
 
 def unit_activity(post: torch.Tensor) -> torch.Tensor:
     """a_i = ⟨|y_i|⟩ over every sample (and position) in the batch: (N, n_out) → (n_out,)."""

@@ -33,5 +33,8 @@ class IntrinsicPlasticity(Homeostasis):
     def regulate(self, weight: torch.Tensor, post: torch.Tensor, u: torch.Tensor) -> None:
         self.threshold.add_(self.rate * (post.mean(0) - self.target))
 
+    def reset_units(self, units: torch.Tensor) -> None:
+        self.threshold[units] = 0.0
+
     def extra_repr(self) -> str:
         return f"target={self.target}, rate={self.rate}"

@@ -53,5 +53,8 @@ class SynapticScaling(Homeostasis):
         factor = torch.where(unmovable, torch.ones_like(factor), factor)
         weight.mul_(factor.reshape(-1, *([1] * (weight.ndim - 1))).to(weight.dtype))
 
+    def reset_units(self, units: torch.Tensor) -> None:
+        self.rate[units] = self.target
+
     def extra_repr(self) -> str:
         return f"target={self.target}, strength={self.strength}, tau={self.tau}"

@@ -273,7 +273,11 @@ class PlasticLayer(nn.Module):
         if not births:
             raise TypeError(f"{type(self).__name__} has no Neurogenesis: build it with "
                             "homeostasis=[..., Neurogenesis(capacity, born)] to grow units.")
-        return births[0].grow(n, self.weight.data, init)
+        new = births[0].grow(n, self.weight.data, init)
+        self.rule.reset_units(new)
+        for mechanism in self.homeostasis:
+            mechanism.reset_units(new)
+        return new
 
     def count_update(self, activity: torch.Tensor | None = None) -> None:
         """Count one plastic update; every ``check_every``, check the weights and, once, the

@@ -101,6 +101,9 @@ class PlasticityRule(nn.Module):
     def reset(self) -> None:
         """Forget the rule's state (thresholds, traces); stateless rules have nothing to do."""
 
+    def reset_units(self, units: torch.Tensor) -> None:
+        """Start the per-unit state of ``units`` (indices) afresh: units just born."""
+
 
 class FunctionRule(PlasticityRule):
     """Wraps a plain function ``f(pre, post, weight) -> ΔW`` as a rule with a linear response."""

@@ -60,5 +60,8 @@ class BCM(PlasticityRule):
     def reset(self) -> None:
         self.theta.fill_(self.theta0)
 
+    def reset_units(self, units: torch.Tensor) -> None:
+        self.theta[units] = self.theta0
+
     def extra_repr(self) -> str:
         return f"n_out={self.theta.numel()}, tau={self.tau}"

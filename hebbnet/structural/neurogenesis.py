@@ -21,10 +21,14 @@ unit that never had a gradient are zero), a ``state_dict``, a compiled graph and
 replicas stay valid across births; the capacity is the stated maximum a layer may grow to.
 
 Pass it as the last of a layer's ``homeostasis=`` mechanisms (its bias must be the last word
-on the competition) and grow with :meth:`hebbnet.layers.PlasticLayer.grow`. Other
-mechanisms' per-unit state of a newborn is whatever silence left it (a BCM threshold at 0:
-a newborn is very plastic). Dense and convolutional layers (a convolutional unit is a channel),
-and the fixed sparse code of :class:`hebbnet.layers.SparseCode` (the dentate gyrus's code).
+on the competition) and grow with :meth:`hebbnet.layers.PlasticLayer.grow`, which also
+starts a newborn's per-unit state afresh in the rule and the other mechanisms
+(``reset_units``: a BCM threshold at θ₀, an intrinsic threshold at 0, a synaptic-scaling rate
+at its target) — its silence before birth is no history: an intrinsic threshold would have
+sunk and a scaling rate fallen toward 0, which would scale a newborn's weights up at birth.
+
+It serves dense and convolutional layers (a convolutional unit is a channel), and the fixed
+sparse code of :class:`hebbnet.layers.SparseCode` (the dentate gyrus's code).
 """
 
 from __future__ import annotations
