@@ -56,6 +56,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -136,7 +137,8 @@ class PlasticLayer(nn.Module):
     """
 
     def __init__(self, weight_shape: tuple[int, ...], n_in: int, rule, lr: float, update: str,
-                 bias: bool, homeostasis: Sequence[Homeostasis], output: str, init_gain: float,
+                 bias: bool, homeostasis: Homeostasis | Sequence[Homeostasis], output: str,
+                 init_gain: float,
                  consolidation: TagAndCapture | None = None,
                  schedule: PlasticitySchedule | None = None,
                  structure: SynapseTurnover | None = None):
@@ -152,7 +154,7 @@ class PlasticLayer(nn.Module):
         self.bias = nn.Parameter(torch.zeros(weight_shape[0]), requires_grad=False) if bias else None
         self.rule = make_rule(rule, n_in, weight_shape[0])
         self.homeostasis = nn.ModuleList(_mechanisms(homeostasis, weight_shape[0]))
-        for mechanism in self.homeostasis:
+        for mechanism in self.mechanisms:
             mechanism.attach(self.weight.data)
         self.consolidation = consolidation
         self.schedule = _checked(schedule, PlasticitySchedule, "schedule", "CriticalPeriod")
@@ -168,19 +170,25 @@ class PlasticLayer(nn.Module):
         self.updates = 0  # plastic updates so far (not saved: it only schedules the checks)
 
     @property
+    def mechanisms(self) -> list[Homeostasis]:
+        """The homeostasis mechanisms, in the order they act (the ``homeostasis`` ModuleList,
+        typed)."""
+        return cast("list[Homeostasis]", list(self.homeostasis))
+
+    @property
     def learning(self) -> bool:
         return self.training and self.plastic
 
     def respond(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The drive after the homeostatic shifts, and the rule's response to it after the
         mechanisms' competitive biases and gating; ``u`` is (N, n_out)."""
-        for mechanism in self.homeostasis:
+        for mechanism in self.mechanisms:
             u = mechanism.drive(u)
         competing = u
-        for mechanism in self.homeostasis:
+        for mechanism in self.mechanisms:
             competing = mechanism.compete(competing)
         y = self.rule.respond(competing)
-        for mechanism in self.homeostasis:
+        for mechanism in self.mechanisms:
             y = mechanism.response(y)
         return u, y
 
@@ -188,7 +196,7 @@ class PlasticLayer(nn.Module):
         """``y``, or ``u`` gated as the response is (a unit not yet born emits 0)."""
         if self.output == "response":
             return y
-        for mechanism in self.homeostasis:
+        for mechanism in self.mechanisms:
             u = mechanism.response(u)
         return u
 
@@ -208,7 +216,7 @@ class PlasticLayer(nn.Module):
                 delta = implicit_step(delta, self.rule.restoring(pre, post, u, rows),
                                       self.lr * gain)
             self.apply_update(delta.reshape(self.weight.shape), gain)
-        for mechanism in self.homeostasis:
+        for mechanism in self.mechanisms:
             mechanism.regulate(self.weight.data, post, u)
         if self.consolidation is not None:
             self.consolidation.step(self.weight.data)
@@ -255,12 +263,13 @@ class PlasticLayer(nn.Module):
     @torch.no_grad()
     def neuromodulate(self, modulator: torch.Tensor | float) -> None:
         """Deliver a third factor (e.g. a reward prediction error) to a three-factor rule."""
-        if not hasattr(self.rule, "neuromodulated_update"):
+        neuromodulated_update = getattr(self.rule, "neuromodulated_update", None)
+        if neuromodulated_update is None:
             raise TypeError(f"{type(self.rule).__name__} is not a three-factor rule; "
                             "use e.g. rule='reward_hebb'.")
         if self.learning:
             gain = 1.0 if self.schedule is None else self.schedule.gain()
-            delta = self.rule.neuromodulated_update(modulator).reshape(self.weight.shape)
+            delta = neuromodulated_update(modulator).reshape(self.weight.shape)
             self.apply_update(delta, gain)
             if self.structure is not None:
                 self.structure.enforce(self.weight.data, self.weight.grad)
@@ -275,7 +284,7 @@ class PlasticLayer(nn.Module):
                             "homeostasis=[..., Neurogenesis(capacity, born)] to grow units.")
         new = births[0].grow(n, self.weight.data, init)
         self.rule.reset_units(new)
-        for mechanism in self.homeostasis:
+        for mechanism in self.mechanisms:
             mechanism.reset_units(new)
         return new
 
@@ -357,7 +366,8 @@ class PlasticLayer(nn.Module):
                 grad.addcmul_(rows, outer.decay[:, None], value=gain)
             return
         lr = self.lr * gain
-        post, rate = outer.post, lr
+        post = outer.post
+        rate: float | torch.Tensor = lr
         if outer.restoring is not None:  # per-unit factors in float32: 1 − r·c must not round
             rate = lr / (1 + lr * outer.restoring.float())
             post = (post * rate).to(rows.dtype)
@@ -427,7 +437,8 @@ def _zero_absent_synapses(layer: PlasticLayer, args) -> None:
         layer.structure.enforce(layer.weight.data)
 
 
-def _mechanisms(homeostasis, n_out: int) -> list[Homeostasis]:
+def _mechanisms(homeostasis: Homeostasis | Sequence[Homeostasis],
+                n_out: int) -> list[Homeostasis]:
     """``homeostasis`` as a list (one mechanism or several), each checked: a Homeostasis module
     whose per-unit state has the layer's ``n_out`` units."""
     mechanisms = [homeostasis] if isinstance(homeostasis, nn.Module) else list(homeostasis)

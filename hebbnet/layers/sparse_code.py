@@ -117,7 +117,8 @@ class SparseCode(nn.Module):
     def calibrate(self, inputs: torch.Tensor, batch_size: int = 4096) -> None:
         """Each unit's threshold θ_i ← its mean drive over ``inputs`` (N, ...)."""
         flat = inputs.reshape(len(inputs), -1)
-        total = sum(self.drive(part).sum(0) for part in flat.split(batch_size))
+        total = sum((self.drive(part).sum(0) for part in flat.split(batch_size)),
+                    torch.zeros_like(self.threshold))
         self.threshold.copy_(total / len(flat))
 
     def drive(self, flat: torch.Tensor) -> torch.Tensor:

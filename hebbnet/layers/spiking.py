@@ -30,7 +30,7 @@ from hebbnet.layers.plastic import CHECK_EVERY, PlasticLayer
 from hebbnet.plasticity.consolidation import TagAndCapture
 from hebbnet.plasticity.schedules import PlasticitySchedule
 from hebbnet.rules import RULES, make_rule
-from hebbnet.spiking.neurons import LIF
+from hebbnet.spiking.neurons import LIF, AdaptiveLIF
 from hebbnet.structural.neurogenesis import Neurogenesis
 from hebbnet.structural.turnover import SynapseTurnover
 
@@ -97,32 +97,33 @@ class SpikingLinear(PlasticLayer):
         self.check_input(spikes, f"(batch, {self.in_features})",
                          spikes.ndim == 2 and spikes.shape[1] == self.in_features)
         u = F.linear(spikes, self.weight)
-        for mechanism in self.homeostasis:
+        for mechanism in self.mechanisms:
             u = mechanism.drive(u)
-        if hasattr(self.neurons, "adapting"):
+        if isinstance(self.neurons, AdaptiveLIF):
             self.neurons.adapting = self.learning
         out = self.neurons(u)
         if self.learning:
             self.learn(spikes.detach(), out, u.detach())
-        if self.silence_check is not None and not torch.compiler.is_compiling():
-            if self.silence_check.observe(spikes.detach(), out.detach()):
-                self.warn_if_silent()
+        check = self.silence_check
+        if check is not None and not torch.compiler.is_compiling():
+            if check.observe(spikes.detach(), out.detach()):
+                self.silence_check = None  # one window, then the layer stops counting
+                self.warn_if_silent(check)
         return out
 
-    def warn_if_silent(self) -> None:
+    def warn_if_silent(self, check: _SilenceCheck) -> None:
         """After the first :data:`CHECK_EVERY` steps: warn once if input spikes arrived and
-        no neuron fired, with the depolarisation the drive reaches against the threshold;
-        then stop counting."""
-        check, self.silence_check = self.silence_check, None
-        if int(check.output_spikes) or not int(check.input_spikes.sum()):
+        no neuron fired, with the depolarisation the drive reaches against the threshold."""
+        inputs = torch.as_tensor(check.input_spikes)
+        if int(check.output_spikes) or not int(inputs.sum()):
             return
-        per_step = self.weight.detach() @ (check.input_spikes / check.samples)  # mV, per neuron
+        per_step = self.weight.detach() @ (inputs / check.samples)  # mV, per neuron
         params = self.neurons.params
         lift = per_step / (1 - math.exp(-self.neurons.dt / params.tau_mem))  # steady state
         gap = params.v_threshold - params.v_rest
         warnings.warn(
             f"{type(self).__name__}({self.extra_repr()}) fired no spike in {check.steps} steps "
-            f"while its inputs spiked {int(check.input_spikes.sum())} times: at these input rates "
+            f"while its inputs spiked {int(inputs.sum())} times: at these input rates "
             f"the drive lifts the membranes {float(lift.mean()):.1f} mV above rest on average "
             f"(at most {float(lift.max()):.1f}), and {gap:.1f} mV reach the threshold. Start "
             f"with larger weights (init_max={self.init_max}), lower the neurons' v_threshold, "
@@ -141,7 +142,7 @@ class _SilenceCheck:
     """Input and output spike counts over a layer's first :data:`CHECK_EVERY` steps, kept on
     the device (read once, at the end)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.steps, self.samples = 0, 0
         self.input_spikes: torch.Tensor | float = 0.0
         self.output_spikes: torch.Tensor | float = 0.0

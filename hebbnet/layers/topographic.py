@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -31,7 +32,7 @@ class TopographicMap(HebbianLinear):
     Args:
         in_features: points of the input surface.
         sheet: the sheet's shape, ``(n,)`` or ``(rows, cols)``.
-        sigma: the neighbourhood's width in units of the sheet (``layer.rule.sigma`` may be
+        sigma: the neighbourhood's width in units of the sheet (``layer.sigma`` may be
             annealed between steps).
         lr, update, homeostasis, schedule, structure: as for :class:`HebbianLinear`.
         init_gain: weights start N(0, init_gain²/in_features).
@@ -48,6 +49,15 @@ class TopographicMap(HebbianLinear):
         super().__init__(in_features, n_units, rule=Kohonen(n_units, sheet, sigma), lr=lr,
                          update=update, homeostasis=homeostasis, output=output,
                          init_gain=init_gain, schedule=schedule, structure=structure)
+
+    @property
+    def sigma(self) -> float:
+        """The neighbourhood's width, in units of the sheet; set it to anneal between steps."""
+        return cast(Kohonen, self.rule).sigma
+
+    @sigma.setter
+    def sigma(self, value: float) -> None:
+        cast(Kohonen, self.rule).sigma = value
 
     def drive(self, x: torch.Tensor) -> torch.Tensor:
         return F.linear(x, self.weight) - 0.5 * self.weight.square().sum(1)

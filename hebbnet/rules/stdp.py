@@ -107,6 +107,8 @@ class STDP(TracedRule):
     :func:`pair_stdp_update`. Amplitudes are per pair; the layer's ``lr`` scales them."""
 
     trace_sizes = {"pre_trace": "n_in", "post_trace": "n_out"}
+    pre_trace: torch.Tensor
+    post_trace: torch.Tensor
 
     def __init__(self, n_in: int, n_out: int, a_plus: float = 0.01, a_minus: float = 0.0105,
                  tau_plus: float = 20.0, tau_minus: float = 20.0, pairing: str = "all_to_all",
@@ -160,6 +162,10 @@ class TripletSTDP(TracedRule):
     visual-cortex fit, all-to-all, full model (Table 4)."""
 
     trace_sizes = {"r1": "n_in", "r2": "n_in", "o1": "n_out", "o2": "n_out"}
+    r1: torch.Tensor
+    r2: torch.Tensor
+    o1: torch.Tensor
+    o2: torch.Tensor
 
     def __init__(self, n_in: int, n_out: int, a2_plus: float = 5e-10, a3_plus: float = 6.2e-3,
                  a2_minus: float = 7e-3, a3_minus: float = 2.3e-4, tau_plus: float = 16.8,

@@ -98,9 +98,14 @@ class SynapseTurnover(ResizableBuffers, nn.Module):
     the generator's state and the update count.
     """
 
+    mask: torch.Tensor
+    new: torch.Tensor
     input_activity: torch.Tensor
     gate: torch.Tensor
+    rewirings: torch.Tensor
+    replaced: torch.Tensor
     last_turnover: torch.Tensor
+    budget: int  # once attached (the constructor's density or budget made a count)
 
     def __init__(self, density: float | None = None, rate: float = 0.05, period: int = 100,
                  growth: str = "random", new_weight: float = 0.0, budget: int | None = None,
@@ -121,7 +126,8 @@ class SynapseTurnover(ResizableBuffers, nn.Module):
             raise ValueError(f"Unknown growth {growth!r}; valid: {', '.join(GROWTH)}.")
         if prune not in PRUNING:
             raise ValueError(f"Unknown prune {prune!r}; valid: {', '.join(PRUNING)}.")
-        self.density, self.budget, self.rate = density, budget, rate
+        self.density, self.rate = density, rate
+        self.budget = budget if budget is not None else 0  # set from the density in attach
         self.period, self.growth, self.new_weight = period, growth, new_weight
         self.prune = prune
         self.generator = torch.Generator().manual_seed(seed)
@@ -139,7 +145,7 @@ class SynapseTurnover(ResizableBuffers, nn.Module):
     def attach(self, weight: torch.Tensor) -> None:
         """Draw the initial connectivity for ``weight`` and zero the absent synapses."""
         size = weight.numel()
-        budget = self.budget if self.budget is not None else round(self.density * size)
+        budget = round(self.density * size) if self.density is not None else self.budget
         if not 0 < budget <= size:
             raise ValueError(f"SynapseTurnover budget {budget} does not fit a layer of {size} "
                              f"possible synapses (weight {tuple(weight.shape)}): give 0 < "
@@ -208,7 +214,7 @@ class SynapseTurnover(ResizableBuffers, nn.Module):
         self.gate = self.mask.to(self.gate.dtype)
 
     def extra_repr(self) -> str:
-        size = "budget=" + str(self.budget) if self.budget is not None else f"density={self.density}"
+        size = f"density={self.density}" if self.density is not None else f"budget={self.budget}"
         return (f"{size}, rate={self.rate}, period={self.period}, growth={self.growth!r}, "
                 f"prune={self.prune!r}, new_weight={self.new_weight}")
 

@@ -39,7 +39,7 @@ def dentate_codes_across_tasks(per_task: int | None, excitability: float = 0.0,
     task (None: all ``size`` units from the start), with excitability β = ``excitability``
     fading over ``maturation`` steps. ``samples`` inputs per task are stored halfway through
     their task; at the end the same inputs are coded again."""
-    if images is None:
+    if images is None or labels is None:
         from sklearn.datasets import load_digits
 
         pixels, targets = load_digits(return_X_y=True)
@@ -54,7 +54,7 @@ def dentate_codes_across_tasks(per_task: int | None, excitability: float = 0.0,
     code.calibrate(tasks[0])
     stored = []
     for task, inputs in enumerate(tasks):
-        if births is not None and task > 0:
+        if per_task is not None and task > 0:
             code.grow(per_task)
         if births is not None:  # training steps: in a fixed code, only the newborns' age changes
             births.mature(steps_per_task // 2)

@@ -20,12 +20,12 @@ def finger_stimuli(n: int, use: Sequence[float], generator: torch.Generator,
     Gaussian bump of ``width`` receptors at a uniform point of it (near a border it reaches the
     next finger too, as touches of adjacent fingers do). A finger of use 0 is amputated: it is
     never touched and its receptors are silent. (n, len(use)·receptors)."""
-    use = torch.tensor(use, dtype=torch.float)
-    finger = torch.multinomial(use, n, replacement=True, generator=generator)
+    weights = torch.tensor(use, dtype=torch.float)
+    finger = torch.multinomial(weights, n, replacement=True, generator=generator)
     centre = finger * receptors + torch.rand(n, generator=generator) * (receptors - 1)
-    points = torch.arange(len(use) * receptors, dtype=torch.float)
+    points = torch.arange(len(weights) * receptors, dtype=torch.float)
     bump = torch.exp(-(points - centre[:, None]).square() / (2 * width**2))
-    return bump * (use > 0).repeat_interleave(receptors)
+    return bump * (weights > 0).repeat_interleave(receptors)
 
 
 def skin_regions(fingers: int = FINGERS, receptors: int = RECEPTORS) -> torch.Tensor:
@@ -45,7 +45,7 @@ def develop_map(use: Sequence[float], seed: int, units: int = 50, steps: int = 9
     layer = TopographicMap(len(use) * RECEPTORS, (units,), sigma=widest, lr=0.5)
     ordering = 2 * steps // 3
     for step in range(steps):
-        layer.rule.sigma = widest * (1 / widest) ** min(step / ordering, 1.0)
+        layer.sigma = widest * (1 / widest) ** min(step / ordering, 1.0)
         layer.lr = 0.5 if step < ordering else 0.1
         layer(finger_stimuli(batch, use, generator))
     return layer, generator
@@ -82,7 +82,7 @@ def amputation(finger: int = 2, seed: int = 0, steps: int = 400, sigma: float = 
     use = [0.0 if f == finger else 1.0 for f in range(FINGERS)]
     layer.lr = 0.1
     for step in range(steps + steps // 2):
-        layer.rule.sigma = sigma if step < steps else 1.0
+        layer.sigma = sigma if step < steps else 1.0
         layer(finger_stimuli(32, use, generator))
     now = regions[layer.preferred_inputs()]
     return Amputation(before, layer.territory(regions, FINGERS).tolist(),

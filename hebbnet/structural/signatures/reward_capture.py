@@ -60,7 +60,8 @@ def reward_capture(surge: float = 0.5, homeostasis: bool = False,
     for _ in range(trials):
         trial(1.0, surge)
     shares.append(share())
-    for _ in range(trials if remedy else 0):
-        trial(*remedy)
+    if remedy is not None:
+        for _ in range(trials):
+            trial(*remedy)
     shares.append(share())
     return Capture(shares, layer.weight.sum(0).tolist(), float(value[DRUG]))
