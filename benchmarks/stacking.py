@@ -58,7 +58,7 @@ def run(conv_options: dict, linear_options: dict, nonlinearity, seed: int) -> di
         nn.functional.cross_entropy(head(train), y[:1200]).backward()
         optimizer.step()
     accuracy = float((head(test).argmax(1) == y[1200:]).float().mean())
-    collapsed = [str(w.message) for w in caught if "passes on about one feature" in str(w.message)]
+    collapsed = [str(w.message) for w in caught if "passes on one feature" in str(w.message)]
     return {"accuracy": accuracy, "collapse_warnings": collapsed,
             "participation_ratio": participation_ratio(train)}
 

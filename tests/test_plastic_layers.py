@@ -1,6 +1,7 @@
 """The layer contracts of DESIGN.md: two update modes, freezing, no graph, state, devices."""
 
 import copy
+import math
 import warnings
 
 import pytest
@@ -381,7 +382,12 @@ def test_participation_ratio_counts_the_directions_the_units_outputs_span():
     assert participation_ratio(signal * torch.tensor([1.0, -2.0, 0.5, 3.0])) == pytest.approx(1.0)
     independent = torch.randn(20000, 4, generator=generator)  # 4 directions of equal variance
     assert participation_ratio(independent) == pytest.approx(4.0, rel=0.02)
-    assert participation_ratio(torch.ones(10, 4)) == 0.0  # nothing varies
+    scaled = torch.randn(20000, 4, generator=generator) * torch.tensor([1.0, 3.0, 10.0, 30.0])
+    assert participation_ratio(scaled) == pytest.approx(4.0, rel=0.02)  # correlations: no scale
+    assert math.isnan(participation_ratio(torch.ones(10, 4)))  # nothing varies
+    one_winner = torch.zeros(32, 8)
+    one_winner[:, 2] = torch.rand(32, generator=generator)  # a competition one unit won: the
+    assert math.isnan(participation_ratio(one_winner))  # silent losers are no redundancy
 
 
 def _digits_batches(n_batches: int):
@@ -398,7 +404,7 @@ def test_a_layer_whose_units_all_learn_the_same_thing_warns_once_naming_the_fix(
     collapsed, competing = HebbianLinear(64, 16, rule="oja"), HebbianLinear(64, 16, rule="sanger")
     for layer in (collapsed, competing):
         layer.check_every = 16
-    with pytest.warns(UserWarning, match="passes on about one feature.*use a rule whose units "
+    with pytest.warns(UserWarning, match="passes on one feature.*use a rule whose units "
                                          "compete") as caught:
         for batch in _digits_batches(400):
             collapsed(batch)

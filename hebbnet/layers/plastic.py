@@ -27,8 +27,8 @@ one per step) the layer checks its weights and raises :class:`PlasticityDiverged
 the rule and the fix, when they are NaN, infinite, or large enough that products of two of them
 overflow (``|W| > √max`` of the dtype): a rule that is unstable by nature (plain Hebb) may grow,
 but never turns into NaN unseen. At the first of those checks whose batch shows the layer's
-units all saying the same thing (:meth:`PlasticLayer.check_collapse`: their outputs span about
-one direction), it warns once, naming the fix.
+units all saying the same thing (:meth:`PlasticLayer.check_collapse`: the units whose outputs
+vary carry about one signal), it warns once, naming the fix.
 
 ``schedule=CriticalPeriod(...)`` (:mod:`hebbnet.plasticity.schedules`) scales every plastic
 step by a gain that follows the layer's experience (a critical period, a closing window).
@@ -71,7 +71,7 @@ from hebbnet.structural.turnover import SynapseTurnover
 
 UPDATE_MODES = ("local", "grad")
 CHECK_EVERY = 64  # plastic updates between two checks of the weights
-COLLAPSED = 1.5  # a layer whose outputs span fewer directions than this has collapsed
+COLLAPSED = 1.2  # a layer whose varying units carry fewer signals than this has collapsed
 MAX_CHECKED_SAMPLES = 1024  # rows of a batch's outputs the collapse check looks at
 
 
@@ -93,16 +93,26 @@ def _distributed() -> bool:
 
 
 def participation_ratio(activity: torch.Tensor) -> float:
-    """PR = (Σλ)²/Σλ² of the eigenvalues λ of the covariance of ``activity`` (N, n_out) over
-    its N samples: how many directions the units' outputs span (1: all units say the same
-    thing; n_out: independent features of equal variance). 0 when nothing varies."""
+    """PR = (Σλ)²/Σλ² of the eigenvalues λ of the correlation matrix, over the N samples of
+    ``activity`` (N, n_out), of the units whose output varies: how many independent signals
+    they carry (1: every varying unit says the same thing, up to sign and scale; m: m
+    uncorrelated units). A unit varies if its standard deviation over the batch is at least
+    1 % of the largest unit's: silent losers of a competition (and the faint neighbours of a
+    map's winner) are left out, so a batch that one winner takes is not counted as
+    redundant. NaN when fewer than two units vary."""
     centred = activity.detach().float()
     centred = centred - centred.mean(0)
-    power = torch.linalg.svdvals(centred).square()
-    total = float(power.sum())
-    if total <= 1e-12 * float(activity.detach().float().square().sum()):
-        return 0.0
-    return total ** 2 / float(power.square().sum())
+    spread = centred.std(0)
+    varying = _varying(spread)
+    if int(varying.sum()) < 2:
+        return math.nan
+    power = torch.linalg.svdvals(centred[:, varying] / spread[varying]).square()
+    return float(power.sum() ** 2 / power.square().sum())
+
+
+def _varying(spread: torch.Tensor) -> torch.Tensor:
+    """The units whose standard deviation over a batch is at least 1 % of the largest one's."""
+    return spread > 0.01 * float(spread.max())
 
 
 class PlasticLayer(nn.Module):
@@ -307,27 +317,28 @@ class PlasticLayer(nn.Module):
                 self.check_collapse(activity)
 
     def check_collapse(self, activity: torch.Tensor) -> None:
-        """Warn, once, if the units' outputs over a batch (N, n_out) vary along about one
-        direction (:func:`participation_ratio` < :data:`COLLAPSED`) or not at all. A layer
-        whose units all say the same thing passes the next layer one feature; stacked layers
-        then learn nothing (a user's conv → Oja → linear stack sat at chance)."""
-        if activity.shape[1] < 4 or activity.shape[0] < 8:
+        """Warn, once, if the units whose outputs vary over a batch (N, n_out) — at least
+        four of them — all carry about the same signal (:func:`participation_ratio` <
+        :data:`COLLAPSED`). A layer whose units all say the same thing passes the next layer
+        one feature; stacked layers then learn nothing (a user's conv → Oja → linear stack
+        sat at chance)."""
+        if activity.shape[0] < 8:
             return
         ratio = participation_ratio(activity[:MAX_CHECKED_SAMPLES])
-        if ratio >= COLLAPSED:
+        if math.isnan(ratio) or ratio >= COLLAPSED:
+            return
+        varying = int(_varying(activity.detach().float().std(0)).sum())
+        if varying < 4:
             return
         self.checks_collapse = False
         warnings.warn(
-            f"{type(self).__name__}({self.extra_repr()}) with rule {self.rule!r}: its "
-            f"{activity.shape[1]} units' outputs over the last batch "
-            + ("do not vary at all" if ratio == 0 else
-               f"span about one direction (participation ratio {ratio:.2f})")
-            + ", so it passes on about one feature. Units that learn without competing "
-            "(oja, hebb) all converge to the same component: use a rule whose units compete "
-            "(sanger, softhebb, krotov_hopfield, competitive). Where one unit wins every "
-            "sample the others are dead: add IntrinsicPlasticity, or start the weights on "
-            "input samples. Between stacked layers, pass output='drive' through a "
-            "nonlinearity (README: 'Plastic layers in your own model').", stacklevel=2)
+            f"{type(self).__name__}({self.extra_repr()}) with rule {self.rule!r}: the "
+            f"{varying} of its units whose outputs vary over the last batch carry about one "
+            f"signal (participation ratio {ratio:.2f}), so it passes on one feature. Units "
+            "that learn without competing (oja, hebb) all converge to the same component: use "
+            "a rule whose units compete (sanger, softhebb, krotov_hopfield, competitive). "
+            "Between stacked layers, pass output='drive' through a nonlinearity (README: "
+            "'Plastic layers in your own model').", stacklevel=2)
 
     def check_weights(self) -> None:
         """Raise :class:`PlasticityDivergedError` if the weights are NaN, infinite, or past
