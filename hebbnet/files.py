@@ -13,7 +13,7 @@ import torch
 TEMPORARY_SUFFIX = ".tmp"
 
 
-def write_atomically(path: Path, write: Callable[[str], None]) -> None:
+def write_atomically(path: Path, write: Callable[[str], object]) -> None:
     """``write(temporary_path)``, then rename the temporary file over ``path``.
 
     The temporary file sits beside ``path`` (the rename stays on one file system) and has a

@@ -11,7 +11,7 @@ from hebbnet.models.diehl_cook import DiehlCookParameters, SpikeCountFeatures
 from hebbnet.models.fly import KenyonCells
 from hebbnet.models.hebbian_dense import DenseHebbianFeatures
 from hebbnet.models.mlp import MLP
-from hebbnet.models.plastic import PlasticNetwork
+from hebbnet.models.plastic import Features, PlasticNetwork
 from hebbnet.models.readouts import make_readout
 from hebbnet.models.softhebb_conv import SoftHebbConvFeatures
 from hebbnet.structural import Neurogenesis, SynapseTurnover
@@ -52,7 +52,7 @@ def build_model(cfg, input_shape: Sequence[int], n_outputs: int, n_tasks: int = 
     return PlasticNetwork(features, readout, input_shape, cfg.lr_decay)
 
 
-def _features(cfg, input_shape: Sequence[int], n_tasks: int) -> nn.Module:
+def _features(cfg, input_shape: Sequence[int], n_tasks: int) -> Features:
     if cfg.name == "hebbian_dense":
         return DenseHebbianFeatures(input_shape, cfg.width, cfg.rule, cfg.lr,
                                     dict(cfg.rule_options), cfg.activation, list(cfg.homeostasis),

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from hebbnet.homeostasis import IntrinsicPlasticity, SynapticScaling
+from hebbnet.homeostasis import Homeostasis, IntrinsicPlasticity, SynapticScaling
 from hebbnet.layers import HebbianLinear
 from hebbnet.plasticity import TagAndCapture
 from hebbnet.rules import make_rule
@@ -59,8 +59,9 @@ class DenseHebbianFeatures(nn.Module):
             raise ValueError(f"Unknown model.homeostasis {sorted(unknown)}; valid: "
                              f"{', '.join(HOMEOSTASIS)}.")
         n_in = math.prod(input_shape)
-        mechanisms = [SynapticScaling(width, target) if name == "scaling"
-                      else IntrinsicPlasticity(width, target) for name in homeostasis]
+        mechanisms: list[Homeostasis] = [
+            SynapticScaling(width, target) if name == "scaling"
+            else IntrinsicPlasticity(width, target) for name in homeostasis]
         self.per_task = neurogenesis.born if neurogenesis is not None else None
         if neurogenesis is not None:
             mechanisms.append(neurogenesis)  # the last word on the competition

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 from torch import nn
@@ -89,18 +90,24 @@ class MLP(nn.Module):
     @property
     def codes(self) -> bool:
         """Whether the hidden layers read a sparse code rather than pixels."""
-        return len(self.encoder) > 1
+        return self.code is not None
+
+    @property
+    def code(self) -> SparseCode | None:
+        """The sparse code the hidden layers read, if any."""
+        return cast(SparseCode, self.encoder[1]) if len(self.encoder) > 1 else None
 
     def calibrate(self, images: torch.Tensor) -> None:
         """With ``code_calibrated``: the code's thresholds from ``images`` (uint8 or float)."""
-        if self.code_calibrated:
-            self.encoder[1].calibrate(to_float(images))
+        if self.code is not None and self.code_calibrated:
+            self.code.calibrate(to_float(images))
 
     def start_task(self, task: int) -> None:
         """With a code that grows (``code_neurogenesis``): the task's code units are born."""
-        code = self.encoder[-1]
-        if self.code_per_task is not None and (
-                missing := (task + 1) * self.code_per_task - code.neurogenesis.born) > 0:
+        code = self.code
+        if code is None or code.neurogenesis is None or self.code_per_task is None:
+            return
+        if (missing := (task + 1) * self.code_per_task - code.neurogenesis.born) > 0:
             code.grow(missing)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:

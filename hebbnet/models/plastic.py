@@ -23,11 +23,22 @@ that grows units for a new task does so here).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 import torch
 from torch import nn
 
 from hebbnet.models.readouts import Readout
+
+
+class Features(Protocol):
+    """What a plastic network's features module provides (see the module docstring)."""
+
+    out_features: int
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor: ...
+
+    def start_task(self, task: int, gain: float) -> None: ...
 
 
 class PlasticNetwork(nn.Module):
@@ -42,7 +53,7 @@ class PlasticNetwork(nn.Module):
     Shape: x (N, C, H, W) → logits (N, n_outputs).
     """
 
-    def __init__(self, features: nn.Module, readout: Readout, input_shape: Sequence[int],
+    def __init__(self, features: Features, readout: Readout, input_shape: Sequence[int],
                  lr_decay: float = 1.0):
         super().__init__()
         if not 0 <= lr_decay <= 1:

@@ -116,8 +116,10 @@ class TensorBoardLogger(NullLogger):
         from torch.utils.tensorboard.summary import hparams as hparams_summary
 
         experiment, start, end = hparams_summary(hparams, metrics)
+        file_writer = self.writer.file_writer
+        assert file_writer is not None  # open from the constructor until close()
         for summary in (experiment, start, end):
-            self.writer.file_writer.add_summary(summary)
+            file_writer.add_summary(summary)
         for name, value in metrics.items():
             self.writer.add_scalar(name, value)
 
