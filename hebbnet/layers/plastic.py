@@ -180,10 +180,16 @@ class PlasticLayer(nn.Module):
         self.updates = 0  # plastic updates so far (not saved: it only schedules the checks)
 
     @property
-    def mechanisms(self) -> list[Homeostasis]:
+    def mechanisms(self) -> Sequence[Homeostasis]:
         """The homeostasis mechanisms, in the order they act (the ``homeostasis`` ModuleList,
         typed)."""
-        return cast("list[Homeostasis]", list(self.homeostasis))
+        return cast("Sequence[Homeostasis]", self.homeostasis)
+
+    @property
+    def neurogenesis(self) -> Neurogenesis | None:
+        """The layer's :class:`Neurogenesis` (always its last mechanism), if it has one."""
+        last = self.homeostasis[-1] if len(self.homeostasis) else None
+        return last if isinstance(last, Neurogenesis) else None
 
     @property
     def learning(self) -> bool:
@@ -288,11 +294,10 @@ class PlasticLayer(nn.Module):
     def grow(self, n: int, init: torch.Tensor | None = None) -> torch.Tensor:
         """Give birth to ``n`` units (a layer built with ``homeostasis=Neurogenesis(...)``);
         see :meth:`hebbnet.structural.Neurogenesis.grow`. Returns their indices."""
-        births = [m for m in self.homeostasis if isinstance(m, Neurogenesis)]
-        if not births:
+        if self.neurogenesis is None:
             raise TypeError(f"{type(self).__name__} has no Neurogenesis: build it with "
                             "homeostasis=[..., Neurogenesis(capacity, born)] to grow units.")
-        new = births[0].grow(n, self.weight.data, init)
+        new = self.neurogenesis.grow(n, self.weight.data, init)
         self.rule.reset_units(new)
         for mechanism in self.mechanisms:
             mechanism.reset_units(new)

@@ -31,7 +31,6 @@ from hebbnet.plasticity.consolidation import TagAndCapture
 from hebbnet.plasticity.schedules import PlasticitySchedule
 from hebbnet.rules import RULES, make_rule
 from hebbnet.spiking.neurons import LIF, AdaptiveLIF
-from hebbnet.structural.neurogenesis import Neurogenesis
 from hebbnet.structural.turnover import SynapseTurnover
 
 
@@ -77,7 +76,7 @@ class SpikingLinear(PlasticLayer):
         super().__init__((out_features, in_features), in_features, rule, lr, update, False,
                          homeostasis, "response", 1.0, consolidation, schedule, structure)
         self.checks_collapse = False  # spike trains: see warn_if_silent
-        if any(isinstance(m, Neurogenesis) for m in self.homeostasis):
+        if self.neurogenesis is not None:
             raise ValueError("SpikingLinear does not take Neurogenesis (its neurons integrate "
                              "the drive over time, so silencing it needs the neuron model's "
                              "help); SpikeCountFeatures(neurons_per_task=...) grows spiking neurons.")

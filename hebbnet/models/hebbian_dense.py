@@ -74,7 +74,7 @@ class DenseHebbianFeatures(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         u = self.layer(x.flatten(1))
         if self.activation == "triangle":  # the mean over the units that exist; unborn stay 0
-            births = self._births()
+            births = self.layer.neurogenesis
             if births is None:
                 u = u - u.mean(1, keepdim=True)
             else:
@@ -84,12 +84,8 @@ class DenseHebbianFeatures(nn.Module):
     @property
     def born(self) -> int:
         """Feature units that exist (all ``width`` without neurogenesis)."""
-        births = self._births()
+        births = self.layer.neurogenesis
         return births.born if births is not None else self.out_features
-
-    def _births(self) -> Neurogenesis | None:
-        births = [m for m in self.layer.homeostasis if isinstance(m, Neurogenesis)]
-        return births[0] if births else None
 
     def start_task(self, task: int, gain: float) -> None:
         """Plasticity at ``gain`` times the configured rate; 0 freezes the layer. A new task
