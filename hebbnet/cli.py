@@ -29,7 +29,9 @@ from hebbnet.config.overrides import (
 from hebbnet.config.published import apply_published, override_keys, unpublished_setting
 from hebbnet.config.store import register_configs
 from hebbnet.continual import RunDirectoryError, run_experiment
+from hebbnet.continual.factory import resolve_device
 from hebbnet.continual.report import format_report
+from hebbnet.distributed import from_rank_zero, join_torchrun, leave_torchrun, rank
 from hebbnet.files import write_text
 
 CONFIG_DIR = Path(__file__).resolve().parent / "conf"  # shipped inside the package
@@ -41,7 +43,12 @@ register_configs()
 @hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> float:
     hydra_cfg = HydraConfig.get()
-    run_dir = Path(hydra_cfg.runtime.output_dir)
+    try:
+        run_dir = _join_ranks(cfg, Path(hydra_cfg.runtime.output_dir))
+        quiet = rank() > 0
+    except ValueError as error:
+        log.error("%s", error)
+        raise SystemExit(1) from error
     record = _RunRecord(cfg, run_dir)
     try:
         experiment = hydra_cfg.runtime.choices.get("experiment")
@@ -61,9 +68,25 @@ def main(cfg: DictConfig) -> float:
         raise SystemExit(1) from error
     finally:
         record.close()
+        leave_torchrun()
     tensorboard_dir = run_dir / "tensorboard" if config.logger.name == "tensorboard" else None
-    print(format_report(metrics, run_dir, tensorboard_dir))
+    if not quiet:
+        print(format_report(metrics, run_dir, tensorboard_dir))
     return metrics["acc"]
+
+
+def _join_ranks(cfg: DictConfig, own_dir: Path) -> Path:
+    """Under torchrun (``torchrun --nproc-per-node N train.py ...``): join the ranks, leave the
+    console to rank 0, and return rank 0's run directory — Hydra names each rank's from its own
+    clock (``${now:}``), so a rank's own, when it differs, is removed while still empty. In one
+    process: ``own_dir``."""
+    join_torchrun(resolve_device(cfg.device))
+    if rank() > 0:
+        logging.getLogger().setLevel(logging.WARNING)
+    shared = Path(from_rank_zero(str(own_dir)))
+    if shared != own_dir and own_dir.is_dir() and not any(own_dir.iterdir()):
+        own_dir.rmdir()
+    return shared
 
 
 class _RunRecord:

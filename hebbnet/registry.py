@@ -1,4 +1,4 @@
-"""Your own model or strategy, usable by name like the built-in ones.
+"""Your own model, strategy or data set, usable by name like the built-in ones.
 
     @dataclass
     class TinyConfig:
@@ -21,6 +21,14 @@ before a run could import anything):
     from hebbnet.cli import main
     main()
 
+A data set registers with its loader, ``loader(data_root: Path) -> ImageDataset`` (uint8
+images, N×C×H×W, int64 labels); ``benchmark.dataset=<name>`` then loads it and the benchmark's
+``kind`` (split, permuted, rotated) cuts it into tasks like any built-in one:
+
+    @register_dataset("letters")
+    def load_letters(root: Path) -> ImageDataset:
+        ...  # read root / "letters" / ...
+
 A strategy registers the same way, as a :class:`~hebbnet.continual.strategies.Strategy`
 subclass whose constructor takes ``(model, scenario, schedule, generator, **options)``, the
 options being its config's fields other than ``name``. The config dataclass's ``name`` field
@@ -37,6 +45,7 @@ from hydra.core.config_store import ConfigStore
 
 from hebbnet.config.schema import MODEL_SCHEMAS, STRATEGY_SCHEMAS
 from hebbnet.continual.strategies import STRATEGIES, Strategy
+from hebbnet.data.datasets import DATASETS, USER_DATASETS
 from hebbnet.models.factory import USER_MODELS
 
 
@@ -53,6 +62,23 @@ def register_strategy(name: str, config: type) -> Callable[[type], type]:
     return _registrar("strategy", name, config, STRATEGY_SCHEMAS, STRATEGIES,
                       lambda cls: isinstance(cls, type) and issubclass(cls, Strategy),
                       "a subclass of hebbnet.continual.strategies.Strategy")
+
+
+def register_dataset(name: str) -> Callable[[Callable], Callable]:
+    """Decorate ``loader(data_root) -> ImageDataset`` to make ``benchmark.dataset=<name>`` load
+    it. Returns the loader unchanged."""
+    if name in DATASETS or name in USER_DATASETS:
+        raise ValueError(f"A dataset named {name!r} exists already; register yours under "
+                         "another name.")
+
+    def register(loader):
+        if not callable(loader):
+            raise TypeError(f"register_dataset({name!r}) decorates a function (data_root) -> "
+                            f"ImageDataset, got {loader!r}.")
+        USER_DATASETS[name] = loader
+        return loader
+
+    return register
 
 
 def _registrar(group: str, name: str, config: type, schemas: dict, builders: dict,

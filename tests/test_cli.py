@@ -31,6 +31,20 @@ def test_default_run_prints_the_report_and_writes_its_files(tmp_path):
     assert (tmp_path / ".hydra" / "overrides.yaml").exists()
 
 
+def test_train_runs_under_torchrun_and_rank_0_alone_writes_and_reports(tmp_path):
+    env = {**os.environ, "HYDRA_FULL_ERROR": "0", "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+         str(REPO / "train.py"), *FAST[:2], "logger.name=none", "model=hebbian_dense",
+         "model.width=64", "model.readout=class_means"],
+        cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("Accuracy matrix") == 1
+    written = list(tmp_path.glob("outputs/**/metrics.json"))
+    assert len(written) == 1  # one run directory, whatever each rank's clock said
+    assert len(list(written[0].parent.parent.iterdir())) == 1
+
+
 def test_unknown_key_lists_valid_keys_and_suggests_the_near_miss(tmp_path):
     result = train("train.itrations=5", f"hydra.run.dir={tmp_path}")
     assert result.returncode == 2

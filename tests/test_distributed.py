@@ -1,12 +1,22 @@
-"""Data-parallel local learning: two CPU processes (gloo) learn as one on the combined batch."""
+"""Data parallelism over two CPU processes (gloo): plastic layers and whole runs learn as one
+process on the combined batch, with replicas that stay equal."""
+
+import json
+from pathlib import Path
 
 import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
+from conftest import quick_config
 
+from hebbnet.config import TrainConfig
+from hebbnet.config.schema import ERConfig, HebbianDenseConfig
+from hebbnet.continual import run_experiment
+from hebbnet.continual.strategies import Strategy
 from hebbnet.homeostasis import IntrinsicPlasticity
 from hebbnet.layers import HebbianLinear
+from hebbnet.models.factory import build_model
 from hebbnet.structural import SynapseTurnover
 
 STEPS = 6
@@ -57,3 +67,125 @@ def test_two_ranks_stay_identical_and_a_linear_rule_learns_as_one_process(rule, 
     else:  # Oja's implicit step is not linear in the batch: close, not equal
         torch.testing.assert_close(ranks[0]["weight"], single.weight, rtol=0.05, atol=1e-3)
     assert "cannot learn data-parallel" in torch.load(f"{out}.turnover.0")
+
+
+# ---- whole runs under torch.distributed: the loop's data parallelism ----
+
+SCHEDULE = TrainConfig(batch_size=16, iterations=12)
+LINEAR_PLASTIC = HebbianDenseConfig(width=32, rule="hebb", readout="class_means")
+
+
+def run_config(**overrides):
+    return quick_config(train=SCHEDULE, **overrides)
+
+
+def run_capturing_model(cfg, run_dir) -> tuple[dict, dict]:
+    """The run's metrics and its model's final weights."""
+    built = {}
+
+    def builder(shape, n_outputs, n_tasks):
+        built["model"] = build_model(cfg.model, shape, n_outputs, n_tasks)
+        return built["model"]
+
+    metrics = run_experiment(cfg, run_dir, model=builder)
+    return metrics, {k: v.clone() for k, v in built["model"].state_dict().items()}
+
+
+def interrupted_then_resumed(cfg, run_dir) -> tuple[dict, dict]:
+    """The run stopped as task 2 starts (on every rank), then resumed from its checkpoint."""
+    original = Strategy.train_experience
+
+    def stop_at_task_2(self, experience, *args, **kwargs):
+        if experience.task_id == 2:
+            raise KeyboardInterrupt
+        return original(self, experience, *args, **kwargs)
+
+    Strategy.train_experience = stop_at_task_2
+    try:
+        run_experiment(cfg, run_dir)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        Strategy.train_experience = original
+    cfg.resume = True
+    return run_capturing_model(cfg, run_dir)
+
+
+RUNS = {  # name: what each rank does in a shared directory of that name
+    "mlp": lambda d: run_capturing_model(run_config(), d),
+    "plastic": lambda d: run_capturing_model(run_config(model=LINEAR_PLASTIC), d),
+    "resumed": lambda d: interrupted_then_resumed(run_config(), d),
+    "seeds differ": lambda d: run_experiment(run_config(seed=dist.get_rank()), d),
+    "replay": lambda d: run_experiment(run_config(strategy=ERConfig(buffer_size=20)), d),
+    "odd batch": lambda d: run_experiment(quick_config(train=TrainConfig(batch_size=15,
+                                                                         iterations=2)), d),
+}
+
+
+def runs_main(rank: int, world: int, init_file: str, root: str) -> None:
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank,
+                            world_size=world)
+    torch.set_num_threads(1)
+    try:
+        outcomes = {}
+        for name, run in RUNS.items():
+            try:
+                outcomes[name] = run(Path(root) / name)
+            except (ValueError, RuntimeError) as error:
+                outcomes[name] = f"{type(error).__name__}: {error}"
+        torch.save(outcomes, Path(root) / f"outcomes.{rank}")
+    finally:
+        dist.destroy_process_group()
+
+
+@pytest.fixture(scope="module")
+def two_rank_runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ranks")
+    mp.spawn(runs_main, args=(2, str(root / "init"), str(root)), nprocs=2, join=True)
+    return root, [torch.load(root / f"outcomes.{rank}", weights_only=False) for rank in (0, 1)]
+
+
+def assert_equal_replicas(first, second) -> None:
+    assert first[0]["acc_matrix"] == second[0]["acc_matrix"]
+    for key, tensor in first[1].items():
+        assert torch.equal(tensor, second[1][key]), key
+
+
+@pytest.mark.parametrize("name,config", [("mlp", {}), ("plastic", {"model": LINEAR_PLASTIC})])
+def test_two_ranks_train_equal_replicas_that_learn_as_one_process(two_rank_runs, name, config,
+                                                                  tmp_path):
+    root, ranks = two_rank_runs
+    assert_equal_replicas(ranks[0][name], ranks[1][name])
+    torch.set_num_threads(1)
+    single = run_capturing_model(run_config(**config), tmp_path / "single")
+    for key, tensor in single[1].items():  # the ranks' halves, averaged: the whole batch
+        torch.testing.assert_close(ranks[0][name][1][key], tensor, rtol=1e-4, atol=1e-5)
+    written = json.loads((root / name / "metrics.json").read_text())
+    assert written["acc_matrix"] == ranks[0][name][0]["acc_matrix"]
+
+
+def test_a_two_rank_run_resumes_bit_for_bit(two_rank_runs):
+    _, ranks = two_rank_runs
+    assert_equal_replicas(ranks[0]["resumed"], ranks[0]["mlp"])
+    assert_equal_replicas(ranks[1]["resumed"], ranks[0]["mlp"])
+
+
+@pytest.mark.parametrize("name,message", [
+    ("seeds differ", "disagree on seed"),
+    ("replay", "Run it in one process"),
+    ("odd batch", "choose a multiple of 2"),
+])
+def test_ranks_that_cannot_run_together_all_stop_with_the_fix(two_rank_runs, name, message):
+    root, ranks = two_rank_runs
+    for outcome in (ranks[0][name], ranks[1][name]):
+        assert isinstance(outcome, str) and message in outcome
+    assert not (root / name / "config.yaml").exists()
+
+
+def test_shard_takes_every_world_size_th_sample_from_the_rank(monkeypatch):
+    import hebbnet.distributed as distributed
+
+    monkeypatch.setattr(distributed, "is_distributed", lambda: True)
+    monkeypatch.setattr(distributed, "world_size", lambda: 3)
+    monkeypatch.setattr(distributed, "rank", lambda: 1)
+    assert distributed.shard(torch.arange(12).view(2, 6)).tolist() == [[1, 4], [7, 10]]

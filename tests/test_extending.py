@@ -13,12 +13,13 @@ from conftest import REPO, killed_and_resumed, quick_config
 from omegaconf import OmegaConf
 from torch import nn
 
+from hebbnet.config import BenchmarkConfig
 from hebbnet.config.store import load_config
 from hebbnet.continual import run_experiment
 from hebbnet.continual.benchmark import split_tasks
 from hebbnet.continual.strategies import Strategy
 from hebbnet.data import ImageDataset
-from hebbnet.registry import register_model, register_strategy
+from hebbnet.registry import register_dataset, register_model, register_strategy
 
 
 class TinyNet(nn.Module):
@@ -172,3 +173,39 @@ def test_a_registered_model_is_chosen_on_the_command_line(tmp_path):
     assert saved.model == {"name": "linear", "bias": False}
     with pytest.raises(ValueError, match="model 'linear' is not known in this process; import"):
         load_config(tmp_path / "run" / "config.yaml")  # this process never registered it
+
+
+def small_images(dtype=torch.uint8) -> ImageDataset:
+    generator = torch.Generator().manual_seed(0)
+    labels = torch.arange(4).repeat(30)
+    images = (labels.view(-1, 1, 1, 1) * 60 + torch.randint(0, 20, (120, 1, 6, 6),
+                                                           generator=generator))
+    return ImageDataset("four", images.to(dtype), labels, images[:40].to(dtype), labels[:40])
+
+
+@register_dataset("test_four_classes")
+def load_four_classes(root):
+    return small_images()
+
+
+@register_dataset("test_float_images")
+def load_float_images(root):
+    return small_images(torch.float32)
+
+
+def test_a_registered_dataset_is_cut_into_tasks_by_the_benchmark_config(tmp_path):
+    benchmark = BenchmarkConfig(name="split_four", dataset="test_four_classes",
+                                classes_per_task=2, n_tasks=2)
+    result = run_experiment(quick_config(benchmark=benchmark), tmp_path)
+    assert result["benchmark"] == "split_four" and len(result["acc_matrix"]) == 2
+    assert result["acc_matrix"][0][0] > 0.9  # the two classes of task 0 are easy to tell apart
+
+
+def test_a_registered_dataset_that_is_not_uint8_or_a_taken_name_is_named(tmp_path):
+    benchmark = BenchmarkConfig(dataset="test_float_images", classes_per_task=2, n_tasks=2)
+    with pytest.raises(ValueError, match="uint8"):
+        run_experiment(quick_config(benchmark=benchmark), tmp_path)
+    with pytest.raises(ValueError, match="exists already"):
+        register_dataset("mnist")
+    with pytest.raises(ValueError, match="valid names: digits, mnist.*test_four_classes"):
+        run_experiment(quick_config(benchmark=BenchmarkConfig(dataset="nope")), tmp_path)

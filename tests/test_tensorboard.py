@@ -34,8 +34,11 @@ def test_event_files_hold_scalars_matrix_histograms_and_hparams(tmp_path):
     assert task0[-1].value == pytest.approx(result["acc_matrix"][-1][0])
     assert [e.step for e in events.Scalars("test_acc/task_4")] == [90, 100]
 
-    assert [e.step for e in events.Images("accuracy_matrix")] == [20, 40, 60, 80, 100]
-    assert [e.step for e in events.Images("accuracy_matrix_figure")] == [100]  # after the last
+    assert [e.step for e in events.Images("accuracy/matrix_after_each_task")] == [20, 40, 60,
+                                                                                  80, 100]
+    for figure in ("accuracy/final_matrix", "accuracy/forgetting_curves"):  # at the end
+        assert [e.step for e in events.Images(figure)] == [100]
+    assert "sleep/before_and_after" not in tags["images"]  # this run never slept
     assert "custom_scalars__config__" in tags["tensors"]  # the grouped charts' layout
     lrs = [e.value for e in events.Scalars("train/lr")]
     assert lrs == pytest.approx([cfg.train.lr] * len(loss))
@@ -111,3 +114,13 @@ def test_each_sleep_gets_its_panels(tmp_path):
     assert events.Scalars("sleep/bytes")[-1].value == result["strategy_bytes"] == 500
     assert len(events.Scalars("sleep/weight_norm_change")) == 5
     assert len(events.Scalars("sleep/episodes")) == 5
+    assert [e.step for e in events.Images("sleep/before_and_after")] == [100]  # every sleep
+
+
+def test_the_sleep_figure_draws_one_arrow_per_task_and_sleep_from_before_to_after():
+    from hebbnet.monitor import plot_sleeps
+
+    sleeps = [{"after_task": 0, "acc_before": [0.9], "acc_after": [0.95]},
+              {"after_task": 1, "acc_before": [0.5, 0.99], "acc_after": [0.7, 0.97]}]
+    arrows = plot_sleeps(sleeps).axes[0].texts
+    assert [(a.xyann[1], a.xy[1]) for a in arrows] == [(0.9, 0.95), (0.5, 0.7), (0.99, 0.97)]

@@ -12,6 +12,7 @@ from hebbnet.config.schema import BenchmarkConfig, LoggerConfig, TrainConfig
 from hebbnet.continual.benchmark import (
     Benchmark,
     carve_validation,
+    check_benchmark,
     permuted_tasks,
     rotated_tasks,
     split_tasks,
@@ -19,6 +20,7 @@ from hebbnet.continual.benchmark import (
 from hebbnet.continual.scenario import Scenario
 from hebbnet.continual.strategies import STRATEGIES, Strategy
 from hebbnet.data import load_dataset, pad_images
+from hebbnet.distributed import local_device
 from hebbnet.monitor import LOGGERS, NullLogger, TensorBoardLogger
 
 BENCHMARK_KINDS = ("split", "permuted", "rotated")
@@ -27,7 +29,9 @@ BENCHMARK_KINDS = ("split", "permuted", "rotated")
 def build_benchmark(cfg: BenchmarkConfig, data_root: str, generator: torch.Generator) -> Benchmark:
     """Load the data set, cut it into tasks and hold out each task's validation share;
     ``generator`` seeds permutations, orders and the validation split."""
-    return carve_validation(_tasks(cfg, data_root, generator), cfg.validation, generator)
+    tasks = _tasks(cfg, data_root, generator)
+    check_benchmark(tasks)  # a registered data set comes from the user's own loader
+    return carve_validation(tasks, cfg.validation, generator)
 
 
 def _tasks(cfg: BenchmarkConfig, data_root: str, generator: torch.Generator) -> Benchmark:
@@ -102,13 +106,14 @@ def _usable_cores() -> int:
 
 
 def resolve_device(name: str) -> torch.device:
-    """``auto`` picks CUDA when available; an unavailable CUDA device is an error, not a fallback."""
+    """``auto`` picks CUDA when available; an unavailable CUDA device is an error, not a fallback.
+    Under torchrun, ``cuda`` is this rank's GPU."""
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        name = "cuda" if torch.cuda.is_available() else "cpu"
     try:
         device = torch.device(name)
     except RuntimeError as error:
         raise ValueError(f"Unknown device {name!r}; use cpu, cuda, cuda:N or auto.") from error
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={name} but CUDA is not available here; use device=cpu.")
-    return device
+    return local_device(device)

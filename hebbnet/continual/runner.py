@@ -7,6 +7,10 @@ task's accuracy measured right before and after), check that no weight went NaN,
 task, log, and checkpoint. A run resumed from its checkpoint repeats nothing and ends with the
 same accuracy matrix, bit for bit, as one never interrupted. A refused run (another run holds
 the directory, or its checkpoint belongs to another config) writes nothing there.
+
+Under ``torchrun`` each rank runs this loop on its replica of the model and its share of every
+batch (:mod:`hebbnet.distributed`); rank 0 alone writes the run directory, and a resumed run's
+ranks all read its checkpoint (the directory must be on a file system they share).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -40,9 +45,11 @@ from hebbnet.continual.factory import (
 from hebbnet.continual.run_directory import RunDirectoryError, exclusive, make_run_directory
 from hebbnet.continual.scenario import Scenario
 from hebbnet.continual.strategies import Strategy
+from hebbnet.distributed import check_ranks_agree, join_torchrun, raise_if_any_rank_failed, rank
 from hebbnet.files import remove_temporaries, write_text
 from hebbnet.models.factory import build_model
 from hebbnet.models.plastic import PlasticNetwork
+from hebbnet.monitor import NullLogger
 from hebbnet.structural import structure_report
 
 log = logging.getLogger(__name__)
@@ -111,29 +118,59 @@ def run_experiment(cfg: Config, run_dir: str | Path,
     To use your parts by name (and from the command line), see :mod:`hebbnet.registry`.
     """
     run_dir = Path(run_dir)
-    make_run_directory(run_dir)
     started = time.perf_counter()
-    with exclusive(run_dir):
-        parts = _build_parts(cfg, model, strategy, benchmark)
-        state = _start_or_resume(cfg, run_dir, parts)
-        if on_start is not None:
-            on_start()
-        for leftover in remove_temporaries(run_dir):
-            log.info("Removed %s, left by a run killed while writing it.", leftover.name)
-        write_text(run_dir / "config.yaml", OmegaConf.to_yaml(OmegaConf.structured(cfg)))
-        logger = build_logger(cfg.logger, run_dir,
-                              purge_step=state.global_step + 1 if state.global_step else None)
+    writes = rank() == 0  # under torchrun, rank 0 alone writes the run directory
+    with ExitStack() as lock:
+        parts, state = _start(cfg, run_dir, lock, model, strategy, benchmark)
+        if writes:
+            _open_run_directory(cfg, run_dir, on_start)
+        purge_step = state.global_step + 1 if state.global_step else None
+        logger = build_logger(cfg.logger, run_dir, purge_step) if writes else NullLogger()
         try:
             for task in range(state.next_task, parts.benchmark.n_tasks):
                 _train_task(cfg, parts, state, task, logger)
-                save_checkpoint(run_dir / CHECKPOINT_NAME, _checkpoint(cfg, parts, state))
+                if writes:
+                    save_checkpoint(run_dir / CHECKPOINT_NAME, _checkpoint(cfg, parts, state))
             result = _metrics(cfg, parts, state, time.perf_counter() - started)
+            logger.run_end(np.array(state.rows), state.sleeps, state.global_step)
             logger.hparams(_flatten(asdict(cfg)),
                            {f"hparam/{k}": result[k] for k in cl_metrics.SCALARS})
         finally:
             logger.close()
-        write_text(run_dir / METRICS_NAME, json.dumps(result, indent=2))
+        if writes:
+            write_text(run_dir / METRICS_NAME, json.dumps(result, indent=2))
     return result
+
+
+def _start(cfg: Config, run_dir: Path, lock: ExitStack, model, strategy, benchmark
+           ) -> tuple[_Parts, RunState]:
+    """Take the run directory (into ``lock``), build the parts and start or resume. Under
+    ``torchrun`` every rank builds its replica and reads the checkpoint, rank 0 alone takes the
+    directory, and a rank that cannot start stops them all."""
+    join_torchrun(resolve_device(cfg.device))
+    check_ranks_agree({"run directory": str(run_dir.resolve()), **_comparable(cfg)},
+                      "Start every rank with the same overrides and hydra.run.dir.")
+    error = None
+    try:
+        if rank() == 0:
+            make_run_directory(run_dir)
+            lock.enter_context(exclusive(run_dir))
+        parts = _build_parts(cfg, model, strategy, benchmark)
+        state = _start_or_resume(cfg, run_dir, parts)
+    except Exception as caught:  # every rank must hear of it; then it is raised
+        error = caught
+    raise_if_any_rank_failed(error)
+    return parts, state
+
+
+def _open_run_directory(cfg: Config, run_dir: Path, on_start: Callable[[], None] | None) -> None:
+    """The run is accepted: let the caller write its record, clear what a killed run left and
+    save the config."""
+    if on_start is not None:
+        on_start()
+    for leftover in remove_temporaries(run_dir):
+        log.info("Removed %s, left by a run killed while writing it.", leftover.name)
+    write_text(run_dir / "config.yaml", OmegaConf.to_yaml(OmegaConf.structured(cfg)))
 
 
 def run_benchmark(cfg: Config) -> Benchmark:
@@ -291,8 +328,9 @@ class _TaskMonitor:
 
     def __call__(self, step: int, steps: int, loss: float) -> None:
         if self.bar is None:
+            shown = self.cfg.logger.progress and rank() == 0
             self.bar = tqdm(total=steps, desc=self.desc, leave=False,
-                            disable=None if self.cfg.logger.progress else True)
+                            disable=None if shown else True)
         self.bar.update()
         global_step = self.step0 + step + 1
         if global_step % max(self.cfg.logger.log_every, 1) == 0:

@@ -7,6 +7,7 @@ makes a 10-task Permuted MNIST fit in under 0.6 GB.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -26,6 +27,8 @@ IDX_FILES = {
     "test_labels": "t10k-labels-idx1-ubyte",
 }
 DATASETS = ("digits", *IDX_FOLDERS)
+# name -> loader(data_root) -> ImageDataset; filled by hebbnet.registry.register_dataset
+USER_DATASETS: dict[str, Callable[[Path], ImageDataset]] = {}
 
 
 @dataclass(frozen=True)
@@ -64,12 +67,20 @@ def to_float(images: torch.Tensor) -> torch.Tensor:
 
 
 def load_dataset(name: str, root: str | Path = "data") -> ImageDataset:
-    """Load ``digits`` (shipped with scikit-learn) or an IDX data set found under ``root``."""
+    """Load ``digits`` (shipped with scikit-learn), an IDX data set found under ``root``, or
+    one registered with :func:`hebbnet.registry.register_dataset`."""
     if name == "digits":
         return load_digits()
     if name in IDX_FOLDERS:
         return load_idx_dataset(name, Path(root).expanduser().resolve())
-    raise ValueError(f"Unknown dataset {name!r}; valid names: {', '.join(DATASETS)}.")
+    if name in USER_DATASETS:
+        data = USER_DATASETS[name](Path(root).expanduser())
+        if not isinstance(data, ImageDataset):
+            raise TypeError(f"The loader registered as dataset {name!r} returned a "
+                            f"{type(data).__name__}; it must return a hebbnet.data.ImageDataset.")
+        return data
+    raise ValueError(f"Unknown dataset {name!r}; valid names: "
+                     f"{', '.join([*DATASETS, *USER_DATASETS])}.")
 
 
 @lru_cache(maxsize=1)

@@ -56,12 +56,14 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
+from itertools import chain
 from typing import cast
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from hebbnet.distributed import average_over_ranks, is_distributed
 from hebbnet.homeostasis import Homeostasis
 from hebbnet.plasticity.consolidation import TagAndCapture
 from hebbnet.plasticity.schedules import PlasticitySchedule
@@ -84,12 +86,6 @@ PADDING_MODES = {"zeros": "constant", "reflect": "reflect"}
 def _reads_are_free(device: torch.device) -> bool:
     """Whether reading a tensor's value on ``device`` costs no wait (the CPU's own memory)."""
     return device.type == "cpu"
-
-
-def _distributed() -> bool:
-    """Whether this process is one of several ranks of a ``torch.distributed`` group."""
-    return (torch.distributed.is_available() and torch.distributed.is_initialized()
-            and torch.distributed.get_world_size() > 1)
 
 
 def participation_ratio(activity: torch.Tensor) -> float:
@@ -238,7 +234,7 @@ class PlasticLayer(nn.Module):
             self.consolidation.step(self.weight.data)
         if self.structure is not None:
             self.restructure(pre, post)
-        if self.update == "local" and _distributed():
+        if self.update == "local" and is_distributed():
             self.average_across_ranks()
         self.count_update(post if self.output == "response" else u)
 
@@ -258,13 +254,7 @@ class PlasticLayer(nn.Module):
                                "from its own activity. Use update='grad' under DDP, or train "
                                "it in one process.")
         shared = [self.homeostasis, self.consolidation or nn.Module()]
-        states = [self.weight.data] + [buffer for module in shared for buffer in module.buffers()
-                                       if buffer.is_floating_point()]
-        flat = torch.cat([state.reshape(-1) for state in states])
-        torch.distributed.all_reduce(flat)
-        flat /= torch.distributed.get_world_size()
-        for state, averaged in zip(states, flat.split([state.numel() for state in states])):
-            state.copy_(averaged.view_as(state))
+        average_over_ranks(chain([self.weight.data], *(module.buffers() for module in shared)))
 
     def restructure(self, pre: torch.Tensor, post: torch.Tensor) -> None:
         """Let the turnover count this update and rewire, then zero what the update wrote on

@@ -44,6 +44,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from hebbnet.distributed import average_over_ranks
 from hebbnet.models.readouts import label_neurons, vote
 from hebbnet.spiking.encoders import poisson_events
 
@@ -260,11 +261,15 @@ class SpikeCountFeatures(nn.Module):
         return theta > self.SILENT / 2
 
     def _learn(self, flat: torch.Tensor) -> torch.Tensor:
-        """Present and learn; protected neurons' weights and thresholds are put back after."""
+        """Present and learn; protected neurons' weights and thresholds are put back after.
+        Under ``torchrun`` each rank presents its share of the batch and the ranks' weights
+        and thresholds are averaged after (STDP is sequential, so this is not one process's
+        learning on the whole batch, only close to it)."""
         net, protected = self.network.train(), self.protected.to(self.network.weight.device)
         kept = (net.weight[:, protected].clone(), net.theta[protected].clone())
         counts = net(flat).float()
         net.weight[:, protected], net.theta[protected] = kept
+        average_over_ranks([net.weight, net.theta])  # data-parallel: replicas stay equal
         return counts
 
     def start_task(self, task: int, gain: float) -> None:

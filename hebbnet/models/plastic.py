@@ -28,6 +28,7 @@ from typing import Protocol
 import torch
 from torch import nn
 
+from hebbnet.distributed import gather_over_ranks
 from hebbnet.models.readouts import Readout
 
 
@@ -78,10 +79,16 @@ class PlasticNetwork(nn.Module):
               active: torch.Tensor | None) -> torch.Tensor:
         """One local step on a labelled batch: the features learn as ``x`` passes (in
         ``train()``), then the readout learns from the features, the targets and the output
-        units the scenario allows. Returns the logits the batch got before the readout's step."""
+        units the scenario allows. Returns the logits the batch got before the readout's step.
+
+        Under ``torchrun`` each rank holds a share of the batch: the features average their
+        change over the ranks, and the readout learns from every rank's features (gathered),
+        so its statistics and weights are those of one process on the whole batch."""
         h = self.features(x)
         logits = self.readout(h)
-        self.readout.learn(h, targets, active)
+        if active is not None:
+            active = gather_over_ranks(active)
+        self.readout.learn(gather_over_ranks(h), gather_over_ranks(targets), active)
         return logits
 
     def start_task(self, task: int) -> None:

@@ -3,6 +3,7 @@
 from hebbnet.monitor.plots import (
     accuracy_matrix_image,
     plot_accuracy_matrix,
+    plot_sleeps,
     plot_task_accuracies,
     receptive_field_grid,
 )
@@ -14,6 +15,7 @@ __all__ = [
     "TensorBoardLogger",
     "accuracy_matrix_image",
     "plot_accuracy_matrix",
+    "plot_sleeps",
     "plot_task_accuracies",
     "receptive_field_grid",
 ]

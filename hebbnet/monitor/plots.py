@@ -1,4 +1,5 @@
-"""Figures of a continual-learning run: the accuracy matrix and per-task accuracy curves.
+"""Figures of a continual-learning run: the accuracy matrix, per-task accuracy curves, sleep's
+effect, receptive fields.
 
 matplotlib is imported when a figure is drawn, so runs that draw none never load it.
 """
@@ -63,6 +64,34 @@ def plot_task_accuracies(R: np.ndarray, title: str = "accuracy per task") -> Fig
     ax.set_xticks(tasks)
     ax.set_title(title)
     ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def plot_sleeps(sleeps: list[dict], title: str = "accuracy before (○) and after (●) each sleep"
+                ) -> Figure:
+    """Each sleep (``after_task`` k, ``acc_before`` and ``acc_after`` per task seen) as a group
+    of arrows, one per task in its own colour, from the accuracy before sleep to after: what
+    sleep itself did, sleep by sleep."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.4))
+    colours = plt.get_cmap("tab10")
+    n_tasks = max(len(sleep["acc_before"]) for sleep in sleeps)
+    width = 0.8 / n_tasks
+    for position, sleep in enumerate(sleeps):
+        for j, (before, after) in enumerate(zip(sleep["acc_before"], sleep["acc_after"])):
+            x = position - 0.4 + width * (j + 0.5)
+            ax.annotate("", (x, after), (x, before),
+                        arrowprops={"arrowstyle": "->", "color": colours(j % 10)})
+            ax.plot([x], [before], "o", mfc="none", color=colours(j % 10), ms=4)
+            ax.plot([x], [after], "o", color=colours(j % 10), ms=4,
+                    label=f"task {j}" if position == len(sleeps) - 1 else None)
+    ax.set_xticks(range(len(sleeps)))
+    ax.set_xticklabels([f"after\ntask {sleep['after_task']}" for sleep in sleeps], fontsize=8)
+    ax.set_ylabel("test accuracy")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, ncol=2, loc="lower left")
     fig.tight_layout()
     return fig
 

@@ -11,19 +11,22 @@ from torch import nn
 from hebbnet.monitor.plots import (
     accuracy_matrix_image,
     plot_accuracy_matrix,
+    plot_sleeps,
+    plot_task_accuracies,
     receptive_field_grid,
 )
 
 LOGGERS = ("tensorboard", "none")
-# TensorBoard's Custom Scalars tab: every task's test accuracy in one chart, each sleep's
-# before and after in one, instead of a card of two or three points per tag.
+# TensorBoard's Custom Scalars tab: every task's test accuracy in one chart, instead of a card
+# of two or three points per tag. (TensorBoard colours a chart's lines by run, so one run's
+# tasks share a colour there; the figures under Images — the labelled matrix, the forgetting
+# curves, each sleep's before and after as arrows — tell them apart. A sleep's before and after
+# share one step, so as scalars they cannot show the change: the figure does.)
 LAYOUT = {
     "continual learning": {
         "test accuracy per task": ["Multiline", [r"test_acc/task_\d+", "test_acc/average_seen"]],
-        "training loss and learning rate": ["Multiline", ["train/loss", "train/lr"]],
-    },
-    "sleep": {
-        "accuracy before and after each sleep": ["Multiline", [r"sleep/acc_(before|after)/.*"]],
+        "training loss": ["Multiline", ["train/loss"]],
+        "learning rate": ["Multiline", ["train/lr"]],
     },
 }
 
@@ -37,6 +40,9 @@ class NullLogger:
         pass
 
     def task_end(self, task: int, R: np.ndarray, model: nn.Module, step: int) -> None:
+        pass
+
+    def run_end(self, R: np.ndarray, sleeps: list[dict], step: int) -> None:
         pass
 
     def sleep(self, task: int, before: list[float], after: list[float], report: dict,
@@ -56,8 +62,9 @@ class NullLogger:
 
 class TensorBoardLogger(NullLogger):
     """Scalars (grouped by :data:`LAYOUT` in the Custom Scalars tab), the accuracy matrix as a
-    cheap image after every task and as a labelled figure with its numbers after the last,
-    weight histograms and hparams.
+    cheap image after every task, and at the end of the run three figures (the matrix with its
+    numbers, the forgetting curves, each sleep's before and after), weight histograms and
+    hparams. Figures are drawn once: matplotlib costs a short run ~0.3 s each.
 
     ``purge_step`` drops events a resumed run logged after its last checkpoint.
     """
@@ -77,12 +84,17 @@ class TensorBoardLogger(NullLogger):
         for j in range(task + 1):
             self.writer.add_scalar(f"test_acc/task_{j}", R[task, j], step)
         self.writer.add_scalar("test_acc/average_seen", float(np.mean(R[task, : task + 1])), step)
-        self.writer.add_image("accuracy_matrix", accuracy_matrix_image(R), step)
-        if task == len(R) - 1:  # drawn once: matplotlib costs a short run ~0.3 s per figure
-            self.writer.add_figure("accuracy_matrix_figure", plot_accuracy_matrix(R), step)
+        self.writer.add_image("accuracy/matrix_after_each_task", accuracy_matrix_image(R), step)
         if self.histograms:
             for name, parameter in model.named_parameters():
                 self.histogram(f"weights/{name}", parameter.detach(), step)
+
+    def run_end(self, R: np.ndarray, sleeps: list[dict], step: int) -> None:
+        """The run's figures, from everything it did (a resumed run's earlier sleeps too)."""
+        self.writer.add_figure("accuracy/final_matrix", plot_accuracy_matrix(R), step)
+        self.writer.add_figure("accuracy/forgetting_curves", plot_task_accuracies(R), step)
+        if sleeps:
+            self.writer.add_figure("sleep/before_and_after", plot_sleeps(sleeps), step)
 
     def histogram(self, tag: str, values: torch.Tensor, step: int, bins: int = 64) -> None:
         """A weight histogram computed by torch. (With ``add_histogram``, which goes through

@@ -12,6 +12,13 @@ whose ``learns_locally``) has no gradient and no optimiser: each step shows it t
 (:meth:`Strategy.local_step`). Strategies that only decide what data the model sees can train
 it (``trains_local_learners``); those built on gradients (EWC, SI, LwF, A-GEM, DER++) cannot,
 and say so before training starts.
+
+Under ``torchrun`` (see :mod:`hebbnet.distributed`) every rank draws the same batches of
+indices and trains on its share of each; the gradients are averaged over the ranks before the
+optimiser steps, so the replicas stay equal and, for a loss that is a mean over the batch,
+step as one process would on the whole batch. A strategy whose state grows from the batches
+it sees (a replay memory filled from the stream) would hold a different memory on each rank:
+it says ``data_parallel = False`` and is refused there.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from hebbnet.config.schema import TrainConfig
 from hebbnet.continual.benchmark import Experience, TensorSet
 from hebbnet.continual.scenario import Scenario, mask_logits
 from hebbnet.data import to_float
+from hebbnet.distributed import average_over_ranks, shard, world_size
 from hebbnet.models.plastic import module_device
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
@@ -103,6 +111,7 @@ class Strategy:
     """
 
     trains_local_learners = True  # False for strategies whose method needs gradients
+    data_parallel = True  # False for strategies whose state comes from the batches they see
 
     def __init__(
         self,
@@ -112,6 +121,7 @@ class Strategy:
         generator: torch.Generator,
     ) -> None:
         check_schedule(schedule)
+        self._check_data_parallel(schedule)
         self.model = model
         self.scenario = scenario
         self.schedule = schedule
@@ -204,6 +214,8 @@ class Strategy:
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.before_step(task)
+        average_over_ranks(p.grad for group in optimizer.param_groups for p in group["params"]
+                           if p.grad is not None)
         optimizer.step()
         self.after_step()
         return value
@@ -239,7 +251,23 @@ class Strategy:
         order = torch.cat(
             [torch.randperm(n_samples, generator=self.generator) for _ in range(n_permutations)]
         )
-        return iter(order[: steps * size].view(steps, size))
+        return iter(shard(order[: steps * size].view(steps, size)))
+
+    def _check_data_parallel(self, schedule: TrainConfig) -> None:
+        """Under ``torchrun``: refuse a strategy that cannot keep its replicas equal, and a
+        batch that does not split evenly over the ranks."""
+        ranks = world_size()
+        if ranks == 1:
+            return
+        if not self.data_parallel:
+            raise ValueError(
+                f"{type(self).__name__} fills its memory from the batches it sees, so each of "
+                f"the {ranks} ranks would keep a different one. Run it in one process (without "
+                "torchrun); data-parallel runs take strategy=naive, joint, ewc, si or lwf.")
+        if schedule.batch_size % ranks:
+            raise ValueError(
+                f"train.batch_size={schedule.batch_size} is split evenly over the {ranks} ranks "
+                f"of this torchrun: choose a multiple of {ranks}.")
 
 
 def _readout_name(model: nn.Module) -> str:

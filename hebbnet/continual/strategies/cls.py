@@ -104,6 +104,10 @@ def _options(settings) -> dict:
 
 
 class ComplementaryLearningSystem(Strategy):
+    """The complementary learning system (the module docstring describes it)."""
+
+    data_parallel = False  # its hippocampus stores the batches of its rank
+
     def __init__(self, model, scenario, schedule, generator,
                  memory_bytes: int = _DEFAULT.memory_bytes, store: str = _DEFAULT.store,
                  pixel_bits: int = _DEFAULT.pixel_bits, wake_replay: bool = _DEFAULT.wake_replay,

@@ -26,6 +26,8 @@ class BufferedStrategy(Strategy):
     baseline can have the CLS's storage and augmentation.
     """
 
+    data_parallel = False  # its memory grows from the batches of its rank
+
     def __init__(self, model, scenario, schedule, generator, buffer_size: int,
                  policy: str = "reservoir", replay_batch_size: int | None = None,
                  store_logits: bool = False, pixel_bits: int | None = None,
