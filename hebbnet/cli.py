@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import cast
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -27,6 +28,7 @@ from hebbnet.config.overrides import (
     with_saved_overrides,
 )
 from hebbnet.config.published import apply_published, override_keys, unpublished_setting
+from hebbnet.config.schema import Config
 from hebbnet.config.store import register_configs
 from hebbnet.continual import RunDirectoryError, run_experiment
 from hebbnet.continual.factory import resolve_device
@@ -58,7 +60,7 @@ def main(cfg: DictConfig) -> float:
         if warning := unpublished_setting(cfg, experiment):
             log.warning("%s", warning)
         log.info("Run: %s", _summary(hydra_cfg, cfg))
-        config = OmegaConf.to_object(cfg)
+        config = cast(Config, OmegaConf.to_object(cfg))
         metrics = run_experiment(config, run_dir, on_start=record.accept)
     except FloatingPointError as error:  # a NaN loss or weight
         log.error("%s The checkpoint of the last finished task is kept in %s.", error, run_dir)
@@ -83,7 +85,7 @@ def _join_ranks(cfg: DictConfig, own_dir: Path) -> Path:
     join_torchrun(resolve_device(cfg.device))
     if rank() > 0:
         logging.getLogger().setLevel(logging.WARNING)
-    shared = Path(from_rank_zero(str(own_dir)))
+    shared = Path(cast(str, from_rank_zero(str(own_dir))))
     if shared != own_dir and own_dir.is_dir() and not any(own_dir.iterdir()):
         own_dir.rmdir()
     return shared
@@ -95,7 +97,7 @@ class _RunRecord:
     only once the run is accepted, so that a refused start leaves the directory as it was."""
 
     def __init__(self, cfg: DictConfig, run_dir: Path):
-        hydra_cfg = HydraConfig.instance().cfg
+        hydra_cfg = cast(DictConfig, HydraConfig.instance().cfg)
         self.run_dir = run_dir
         self.log_name = f"{hydra_cfg.hydra.job.name}.log"
         self.files = {

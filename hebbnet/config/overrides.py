@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
+from typing import cast
 
 # Hydra's own flags that take a value in the next argument.
 _FLAGS_WITH_VALUE = {"--cfg", "-c", "--package", "-p", "--config-path", "-cp",
@@ -44,7 +45,7 @@ def unknown_key_messages(args: list[str], config_dir: Path, config_name: str = "
             composed = compose(config_name, overrides=selections)
     except Exception:
         return []  # a bad group option: Hydra lists the valid ones itself
-    tree = OmegaConf.to_container(composed, resolve=False)
+    tree = cast(dict, OmegaConf.to_container(composed, resolve=False))
     return [m for m in (_check_key(tree, key) for key in keys) if m]
 
 

@@ -14,7 +14,7 @@ then runs with those values. Keys without a dot are the strategy's own; dotted k
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -37,7 +37,7 @@ def published_entry(cfg: DictConfig, experiment: str | None) -> dict[str, Any]:
     by_setting = table[experiment]
     for key in _settings(cfg):
         if key in by_setting:
-            return OmegaConf.to_container(by_setting[key])
+            return cast(dict, OmegaConf.to_container(by_setting[key]))
     return {}
 
 

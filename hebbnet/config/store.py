@@ -4,9 +4,10 @@ reads a run's saved ``config.yaml`` back into the typed :class:`Config`."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING, OmegaConf
+from omegaconf import MISSING, DictConfig, OmegaConf
 
 from hebbnet.config.schema import MODEL_SCHEMAS, STRATEGY_SCHEMAS, Config
 
@@ -32,7 +33,7 @@ def register_configs() -> None:
 def load_config(path: str | Path) -> Config:
     """The :class:`Config` a run wrote to ``path`` (its ``config.yaml``), typed again: the model
     and strategy take the schema their ``name`` chooses."""
-    saved = OmegaConf.load(path)
+    saved = cast(DictConfig, OmegaConf.load(path))
     for group, schemas in (("model", MODEL_SCHEMAS), ("strategy", STRATEGY_SCHEMAS)):
         if saved[group].name not in schemas:
             raise ValueError(f"{path}: {group} {saved[group].name!r} is not known in this "
@@ -40,4 +41,4 @@ def load_config(path: str | Path) -> Config:
                              f"(hebbnet.registry.register_{group}) first.")
     schema = Config(model=MODEL_SCHEMAS[saved.model.name](),
                     strategy=STRATEGY_SCHEMAS[saved.strategy.name](name=saved.strategy.name))
-    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(schema), saved))
+    return cast(Config, OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(schema), saved)))

@@ -42,7 +42,8 @@ class Run:
 
 def find_runs(folders: Iterable[Path]) -> list[Run]:
     """The finished runs under ``folders``; refuses two runs of one setting and seed."""
-    runs, seen = [], {}
+    runs: list[Run] = []
+    seen: dict[tuple, Path] = {}
     for folder in folders:
         for path in sorted(Path(folder).rglob("metrics.json")):
             run = _read_run(path.parent)

@@ -23,6 +23,7 @@ from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from itertools import chain
 from pathlib import Path
+from typing import Any, Protocol, cast
 
 import numpy as np
 import torch
@@ -77,6 +78,12 @@ class RunState:
     train_samples: int = 0
     strategy_bytes: int = 0  # what the strategy keeps beyond the model, after the last task
     sleeps: list[dict] = field(default_factory=list)  # each sleep: accuracies before/after, …
+
+
+class _Sleeper(Protocol):
+    """A strategy that ``sleeps_after_experience``: its sleep returns a dataclass report."""
+
+    def sleep(self, task: int) -> Any: ...
 
 
 @dataclass
@@ -293,7 +300,7 @@ def _sleep(cfg: Config, parts: _Parts, state: RunState, task: int, logger) -> No
     seen = parts.experiences[: task + 1]
     model = parts.strategy.predictor
     before = accuracy_row(model, seen, parts.scenario, cfg.train.eval_batch_size)
-    report = asdict(parts.strategy.sleep(task))
+    report = asdict(cast(_Sleeper, parts.strategy).sleep(task))
     after = accuracy_row(model, seen, parts.scenario, cfg.train.eval_batch_size)
     state.sleeps.append({"after_task": task, "acc_before": before, "acc_after": after, **report})
     logger.sleep(task, before, after, report, state.global_step)
@@ -324,7 +331,7 @@ class _TaskMonitor:
     def __init__(self, cfg: Config, logger, step0: int, task: int, parts: _Parts):
         self.cfg, self.logger, self.step0, self.task, self.parts = cfg, logger, step0, task, parts
         self.desc = f"task {task + 1}/{parts.benchmark.n_tasks}"
-        self.bar = None
+        self.bar: tqdm | None = None
 
     def __call__(self, step: int, steps: int, loss: float) -> None:
         if self.bar is None:

@@ -33,6 +33,7 @@ from hebbnet.data import TensorSet
 from hebbnet.data.packing import check_pixel_bits, pack_pixels, packed_size, unpack_pixels
 
 POLICIES = ("reservoir", "class_balanced", "class_reservoir")
+NEEDS_LOGITS = "This buffer stores logits; pass the model's logits with the batch."
 
 
 class ReplayBuffer:
@@ -51,7 +52,11 @@ class ReplayBuffer:
         self.capacity, self.policy, self.store_logits = capacity, policy, store_logits
         self.pixel_bits = pixel_bits
         self.image_shape: tuple[int, ...] | None = None  # of the images, known once allocated
-        self.x = self.y = self.t = self.logits = None
+        # the stored samples, allocated for the full capacity on first use
+        self.x: torch.Tensor | None = None
+        self.y: torch.Tensor | None = None
+        self.t: torch.Tensor | None = None
+        self.logits: torch.Tensor | None = None
         self.size = 0  # samples held
         self.seen = 0  # samples offered so far (reservoir)
         self.offered: dict[tuple[int, int], int] = {}  # per (task, label): samples offered,
@@ -125,7 +130,8 @@ class ReplayBuffer:
             self.offered[key] += 1
             slot = self._slot_for(key, share, self.offered[key], draws[i])
             if slot is not None:
-                self.y[slot], self.t[slot] = key[1], key[0]
+                _, y, t = self._stored()
+                y[slot], t[slot] = key[1], key[0]
                 written[slot] = i
         if written:
             self._write(torch.tensor(list(written)), data, None,
@@ -136,7 +142,7 @@ class ReplayBuffer:
         """``min(n, len(self))`` distinct stored samples, and their stored logits (or None)."""
         if self.size == 0:
             raise RuntimeError("The replay buffer is empty; nothing to sample.")
-        index = torch.randperm(self.size, generator=generator)[:n].to(self.x.device)
+        index = torch.randperm(self.size, generator=generator)[:n].to(self._stored()[0].device)
         logits = self.logits[index] if self.logits is not None else None
         return self._read(index), logits
 
@@ -162,13 +168,19 @@ class ReplayBuffer:
             raise RuntimeError(f"This buffer uses the {self.policy!r} policy; "
                                f"only a {policy!r} buffer can be filled this way.")
 
+    def _stored(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The stored images (or packed bytes), labels and task ids."""
+        if self.x is None or self.y is None or self.t is None:
+            raise RuntimeError("The replay buffer holds nothing yet.")
+        return self.x, self.y, self.t
+
     def _allocate(self, data: TensorSet, logits: torch.Tensor | None) -> None:
         if self.x is not None:
             return
         device = data.x.device
-        self.image_shape = tuple(data.x.shape[1:])
+        self.image_shape = image_shape = tuple(data.x.shape[1:])
         if self.pixel_bits is None:
-            self.x = torch.zeros((self.capacity, *self.image_shape), dtype=data.x.dtype,
+            self.x = torch.zeros((self.capacity, *image_shape), dtype=data.x.dtype,
                                  device=device)
             self.y = torch.zeros(self.capacity, dtype=data.y.dtype, device=device)
             self.t = torch.zeros(self.capacity, dtype=data.t.dtype, device=device)
@@ -176,39 +188,44 @@ class ReplayBuffer:
             if data.x.dtype != torch.uint8:
                 raise ValueError(f"strategy.pixel_bits packs uint8 images; this benchmark's "
                                  f"are {data.x.dtype}. Set strategy.pixel_bits=null.")
-            size = packed_size(math.prod(self.image_shape), self.pixel_bits)
+            size = packed_size(math.prod(image_shape), self.pixel_bits)
             self.x = torch.zeros((self.capacity, size), dtype=torch.uint8, device=device)
             self.y = torch.zeros(self.capacity, dtype=torch.uint8, device=device)
             self.t = torch.zeros(self.capacity, dtype=torch.uint8, device=device)
         if self.store_logits:
             if logits is None:
-                raise ValueError("This buffer stores logits; pass the model's logits with the batch.")
+                raise ValueError(NEEDS_LOGITS)
             self.logits = torch.zeros((self.capacity, logits.shape[1]), dtype=logits.dtype,
                                       device=device)
 
     def _write(self, slots: torch.Tensor, data: TensorSet, logits: torch.Tensor | None,
                sources: torch.Tensor) -> None:
-        slots, sources = slots.to(self.x.device), sources.to(self.x.device)
+        x, y, t = self._stored()
+        slots, sources = slots.to(x.device), sources.to(x.device)
         if self.pixel_bits is None:
-            self.x[slots] = data.x[sources]
+            x[slots] = data.x[sources]
         else:
             if int(data.y.max()) > 255 or int(data.t.max()) > 255:
                 raise ValueError("With strategy.pixel_bits labels and task ids are kept as bytes "
                                  f"(0–255); got label {int(data.y.max())}, task "
                                  f"{int(data.t.max())}. Set strategy.pixel_bits=null.")
-            self.x[slots] = pack_pixels(data.x[sources], self.pixel_bits)
-        self.y[slots] = data.y[sources].to(self.y.dtype)
-        self.t[slots] = data.t[sources].to(self.t.dtype)
+            x[slots] = pack_pixels(data.x[sources], self.pixel_bits)
+        y[slots] = data.y[sources].to(y.dtype)
+        t[slots] = data.t[sources].to(t.dtype)
         if self.logits is not None:
+            if logits is None:
+                raise ValueError(NEEDS_LOGITS)
             self.logits[slots] = logits[sources].detach()
 
     def _read(self, index) -> TensorSet:
         """The samples at ``index`` (a tensor or a slice); packed ones unpacked, with int64
         labels and task ids."""
+        x, y, t = self._stored()
         if self.pixel_bits is None:
-            return TensorSet(self.x[index], self.y[index], self.t[index])
-        return TensorSet(unpack_pixels(self.x[index], self.pixel_bits, self.image_shape),
-                         self.y[index].long(), self.t[index].long())
+            return TensorSet(x[index], y[index], t[index])
+        assert self.image_shape is not None  # set with the tensors
+        return TensorSet(unpack_pixels(x[index], self.pixel_bits, self.image_shape),
+                         y[index].long(), t[index].long())
 
     def _slot_for(self, key: tuple[int, int], share: int, n: int,
                   draws: list[float]) -> int | None:
@@ -225,19 +242,21 @@ class ReplayBuffer:
         return int(members[int(draws[1] * len(members))]) if len(members) else None
 
     def _members(self, key: tuple[int, int]) -> torch.Tensor:
-        held_t, held_y = self.t[: self.size], self.y[: self.size]
+        _, y, t = self._stored()
+        held_t, held_y = t[: self.size], y[: self.size]
         return ((held_t == key[0]) & (held_y == key[1])).nonzero().squeeze(1)
 
     def _shrink_shares(self, generator: torch.Generator) -> None:
         """Evict at random from classes holding more than their (new) share, then close gaps."""
         share = self.capacity // len(self.offered)
-        keep = torch.ones(self.size, dtype=torch.bool, device=self.x.device)
+        x, y, t = self._stored()
+        keep = torch.ones(self.size, dtype=torch.bool, device=x.device)
         for key, count in self.held.items():
             if count > share:
                 members = self._members(key)
                 keep[members[torch.randperm(count, generator=generator)[share:]]] = False
                 self.held[key] = share
         kept = keep.nonzero().squeeze(1)
-        self.x[: len(kept)] = self.x[kept].clone()
-        self.y[: len(kept)], self.t[: len(kept)] = self.y[kept].clone(), self.t[kept].clone()
+        x[: len(kept)] = x[kept].clone()
+        y[: len(kept)], t[: len(kept)] = y[kept].clone(), t[kept].clone()
         self.size = len(kept)

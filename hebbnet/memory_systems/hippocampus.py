@@ -60,6 +60,9 @@ class Hippocampus:
 
     @property
     def bytes_per_episode(self) -> int:
+        if self.image_shape is None:
+            raise RuntimeError("The hippocampus has stored nothing yet: an episode's size is "
+                               "known once it has.")
         return self._episode_bytes(math.prod(self.image_shape))
 
     def _episode_bytes(self, n_pixels: int) -> int:
@@ -102,7 +105,7 @@ class Hippocampus:
 
     def sample(self, n: int, generator: torch.Generator) -> TensorSet:
         """``min(n, len(self))`` distinct episodes drawn uniformly."""
-        if len(self) == 0:
+        if self._store is None or len(self) == 0:
             raise RuntimeError("The hippocampus is empty; nothing to replay.")
         return self._store.sample(n, generator)[0]
 
@@ -117,9 +120,9 @@ class Hippocampus:
     def recall(self, cue: torch.Tensor) -> TensorSet:
         """Pattern completion: for each cue image (N, *image_shape; uint8, missing input as 0),
         the stored episode most similar to it (cosine of the binarised images)."""
-        if len(self) == 0:
-            raise RuntimeError("The hippocampus is empty; nothing to recall.")
         stored = self.episodes()
+        if stored is None:
+            raise RuntimeError("The hippocampus is empty; nothing to recall.")
         patterns = (stored.x.reshape(len(stored), -1) > 127).float()
         cues = (cue.reshape(len(cue), -1) > 127).float()
         similarity = cues @ patterns.T / patterns.norm(dim=1).clamp_min(1e-12)

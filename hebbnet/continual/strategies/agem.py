@@ -35,11 +35,11 @@ class AGEM(BufferedStrategy):
         if drawn is None:
             return
         params = [p for p in trainable(self.model).values() if p.grad is not None]
-        reference = torch.autograd.grad(self.replay_loss(drawn[0], task), params,
+        grads = [p.grad for p in params if p.grad is not None]  # the same; typed as present
+        on_memory = torch.autograd.grad(self.replay_loss(drawn[0], task), params,
                                         allow_unused=True)
         reference = torch.cat([(r if r is not None else torch.zeros_like(p)).flatten()
-                               for r, p in zip(reference, params)])
-        gradient = torch.cat([p.grad.flatten() for p in params])
-        projected = project_gradient(gradient, reference)
-        for p, piece in zip(params, projected.split([p.numel() for p in params])):
-            p.grad.copy_(piece.view_as(p))
+                               for r, p in zip(on_memory, params)])
+        projected = project_gradient(torch.cat([g.flatten() for g in grads]), reference)
+        for grad, piece in zip(grads, projected.split([g.numel() for g in grads])):
+            grad.copy_(piece.view_as(grad))

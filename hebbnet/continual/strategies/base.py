@@ -27,6 +27,7 @@ import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -37,7 +38,7 @@ from hebbnet.continual.benchmark import Experience, TensorSet
 from hebbnet.continual.scenario import Scenario, mask_logits
 from hebbnet.data import to_float
 from hebbnet.distributed import average_over_ranks, shard, world_size
-from hebbnet.models.plastic import module_device
+from hebbnet.models.plastic import PlasticNetwork, module_device
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 
@@ -68,6 +69,7 @@ def steps_per_task(schedule: TrainConfig, n_samples: int) -> int:
     over the task's data (Mammoth), whichever is set."""
     if schedule.iterations is not None:
         return schedule.iterations
+    assert schedule.epochs is not None  # check_schedule: exactly one of the two is set
     return math.ceil(schedule.epochs * n_samples / schedule.batch_size)
 
 
@@ -179,8 +181,9 @@ class Strategy:
         skipped — its result could not be used (e.g. EWC's Fisher after the last task)."""
         if self.schedule.reset_optimizer and self.optimizer is not None:
             self.optimizer = self._make_optimizer()
-        if hasattr(self.model, "start_task"):  # plastic networks; a code that grows units
-            self.model.start_task(experience.task_id)
+        start_task = getattr(self.model, "start_task", None)
+        if start_task is not None:  # plastic networks; a code that grows units
+            start_task(experience.task_id)
         data = self.training_set(experience, seen)
         steps = steps_per_task(self.schedule, len(data))
         device = module_device(self.model)
@@ -197,7 +200,7 @@ class Strategy:
     def training_step(self, data: TensorSet, index: torch.Tensor, task: int) -> float:
         """One optimiser step on the samples ``index`` of ``data``; returns the loss (for a
         model that learns locally: one :meth:`local_step`, returning its error rate)."""
-        if self.learns_locally:
+        if self.optimizer is None:  # the model learns locally
             return self.local_step(data.select(index), task)
         return self.gradient_step(self.batch_loss(data.select(index), task), task, self.optimizer)
 
@@ -224,7 +227,7 @@ class Strategy:
         """Show a locally learning model ``batch`` with its targets and the output units the
         scenario allows; returns the batch's error rate before the step."""
         active = self.scenario.train_mask(task, batch.t)
-        logits = self.model.learn(to_float(batch.x), batch.y, active)
+        logits = cast(PlasticNetwork, self.model).learn(to_float(batch.x), batch.y, active)
         return float((mask_logits(logits, active).argmax(1) != batch.y).float().mean())
 
     def state_dict(self) -> dict:

@@ -44,6 +44,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, is_dataclass
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -61,6 +62,7 @@ from hebbnet.memory_systems.attractor import AttractorHippocampus
 from hebbnet.memory_systems.hippocampus import Hippocampus
 from hebbnet.memory_systems.sleep import check_downscaling, downscale
 from hebbnet.memory_systems.spiking_sleep import check_spiking_sleep, spiking_sleep
+from hebbnet.models.mlp import MLP
 from hebbnet.models.plastic import module_device
 from hebbnet.spiking.conversion import layer_scales
 
@@ -100,7 +102,9 @@ _DEFAULT = CLSConfig()  # the one source of the defaults (and of their meaning)
 
 def _options(settings) -> dict:
     """A nested setting (a dataclass from the config, a dict, or None) as keyword arguments."""
-    return asdict(settings) if is_dataclass(settings) else dict(settings or {})
+    if is_dataclass(settings) and not isinstance(settings, type):
+        return asdict(settings)
+    return dict(settings or {})
 
 
 class ComplementaryLearningSystem(Strategy):
@@ -146,10 +150,13 @@ class ComplementaryLearningSystem(Strategy):
         self.sleep_every = sleep_every
         # codes and permuted pixels have no neighbours to move to
         self.replay_shift = replay_shift if scenario.spatial and not self.codes else 0
-        self.input_sum, self.inputs_seen = None, 0  # the average input drives spiking sleep
+        # the average input drives spiking sleep
+        self.input_sum: torch.Tensor | None = None
+        self.inputs_seen = 0
         self.wake_steps = 0  # over the whole run: the clock of task-free sleep
         self.lesion_after, self.sleeps = lesion_after, 0
-        self.slow_cortex, self.slow_cortex_decay = None, slow_cortex_decay
+        self.slow_cortex: nn.Module | None = None
+        self.slow_cortex_decay = slow_cortex_decay or 0.0
         if slow_cortex_decay is not None:
             if not 0 < slow_cortex_decay < 1 or self.learns_locally:
                 raise ValueError("strategy.slow_cortex_decay averages a gradient-trained "
@@ -231,7 +238,7 @@ class ComplementaryLearningSystem(Strategy):
         codes (as bytes 0/255, stored at one bit)."""
         if not self.codes:
             return new
-        codes = self.model.encode(to_float(new.x))
+        codes = cast(MLP, self.model).encode(to_float(new.x))
         return TensorSet((codes * 255).to(torch.uint8), new.y, new.t)
 
     def _remember_average(self, new: TensorSet) -> None:
@@ -275,6 +282,9 @@ class ComplementaryLearningSystem(Strategy):
     def _spiking_sleep(self, task: int) -> int:
         """Tadros et al.'s unsupervised sleep on the cortex's linear layers; returns spikes."""
         layers = [m for m in self.model.modules() if isinstance(m, nn.Linear)]
+        if self.input_sum is None:
+            raise RuntimeError("Spiking sleep draws on the average input of the samples seen "
+                               "awake, and none was seen.")
         mean = self.input_sum / max(self.inputs_seen, 1)
         episodes = self.hippocampus.episodes() if len(self.hippocampus) else None
         reference = to_float(episodes.x) if episodes is not None else mean.unsqueeze(0)
@@ -291,7 +301,7 @@ class ComplementaryLearningSystem(Strategy):
         """Cross-entropy on recollected episodes, masked as each one's own task requires."""
         recollection = self._recollect(replay)
         x = to_float(recollection.x)
-        logits = self.model.classify(x) if self.codes else self.model(x)
+        logits = cast(MLP, self.model).classify(x) if self.codes else self.model(x)
         return F.cross_entropy(mask_logits(logits, self.scenario.train_mask(task, replay.t)),
                                replay.y)
 

@@ -36,8 +36,8 @@ def detached_copy(model: nn.Module) -> Tensors:
 
 def quadratic_penalty(model: nn.Module, anchor: Tensors, importance: Tensors) -> torch.Tensor:
     """:math:`\\sum_i \\Omega_i (\\theta_i - \\theta^*_i)^2`."""
-    return sum(((p - anchor[name]) ** 2 * importance[name]).sum()
-               for name, p in trainable(model).items())
+    return sum((((p - anchor[name]) ** 2 * importance[name]).sum()
+                for name, p in trainable(model).items()), torch.zeros(()))
 
 
 def tensors_nbytes(*groups: Tensors) -> int:
