@@ -28,6 +28,7 @@ import warnings
 from pathlib import Path
 
 import torch
+from records import append_records
 
 from hebbnet.data import load_dataset, to_float
 from hebbnet.layers.sparse_code import SparseCode
@@ -100,29 +101,27 @@ def hopfield(stored: int, units: int, generator: torch.Generator) -> dict:
 
 
 def measure(root: str, log: Path, units: int, actives: list[int], fills: list[int]) -> None:
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("a") as out:
-        for stored in fills:
-            record = {"source": "hopfield", "units": units, "active": units // 2,
-                      "stored": stored, **hopfield(stored, units, torch.Generator().manual_seed(0))}
-            out.write(json.dumps(record) + "\n")
-            print(record, flush=True)
-        for active in actives:
-            for source in SOURCES:
-                for stored in fills:
-                    generator = torch.Generator().manual_seed(0)
-                    if source == "random":
-                        patterns = random_patterns(stored, units, active, generator)
-                        tags = torch.zeros(stored, dtype=torch.long)
-                    else:
-                        patterns, tags = mnist_codes(stored, units, active, root, generator,
-                                                     centred=source == "mnist_centred")
-                    record = {"source": source, "units": units, "active": active,
-                              "stored": stored,
-                              "theory_half_load": math.log(2) / (active / units) ** 2,
-                              **willshaw(patterns, tags, active, generator)}
-                    out.write(json.dumps(record) + "\n")
-                    print(record, flush=True)
+    for stored in fills:
+        record = {"source": "hopfield", "units": units, "active": units // 2,
+                  "stored": stored, **hopfield(stored, units, torch.Generator().manual_seed(0))}
+        append_records(log, record)
+        print(record, flush=True)
+    for active in actives:
+        for source in SOURCES:
+            for stored in fills:
+                generator = torch.Generator().manual_seed(0)
+                if source == "random":
+                    patterns = random_patterns(stored, units, active, generator)
+                    tags = torch.zeros(stored, dtype=torch.long)
+                else:
+                    patterns, tags = mnist_codes(stored, units, active, root, generator,
+                                                 centred=source == "mnist_centred")
+                record = {"source": source, "units": units, "active": active,
+                          "stored": stored,
+                          "theory_half_load": math.log(2) / (active / units) ** 2,
+                          **willshaw(patterns, tags, active, generator)}
+                append_records(log, record)
+                print(record, flush=True)
 
 
 def report(log: Path) -> str:

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from records import append_records
 
 from hebbnet.continual.aggregate import mean_std
 
@@ -154,8 +155,7 @@ def sweep(suite: str, seeds: list[int], data_root: str, log_path: Path,
                         continue
                     record = run_one(suite, scenario, strategy, buffer, seed, data_root, out,
                                      extra)
-                    with log_path.open("a") as log:
-                        log.write(json.dumps(record) + "\n")
+                    append_records(log_path, record)
                     print(f"{suite} {scenario} {strategy} {buffer or ''} seed {seed}: "
                           f"ACC {100 * record['acc']:.2f}%  {record['wall_seconds']:.1f} s",
                           flush=True)

@@ -12,11 +12,11 @@ steps per task as in the CLS runs; with neurogenesis 200 units are born per task
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 from pathlib import Path
 
 import torch
+from records import append_records
 
 from hebbnet.data.datasets import load_dataset, to_float
 from hebbnet.structural.signatures import dentate_codes_across_tasks
@@ -46,8 +46,7 @@ def main() -> None:
                       "condition": name, **vars(run)}
             rows[name].append(record)
             if args.log:
-                with args.log.open("a") as log:
-                    log.write(json.dumps(record) + "\n")
+                append_records(args.log, record)
     print(f"seeds {args.seeds}, {'MNIST' if images is not None else 'digits'}")
     print("| code | winners kept at the end, tasks 0-4 | overlap between tasks | within a task |")
     print("|---|---|---|---|")

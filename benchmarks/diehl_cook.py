@@ -18,13 +18,13 @@ Results are appended to ``results/diehl_cook.jsonl``.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 import time
 from pathlib import Path
 
 import torch
+from records import append_records
 
 from hebbnet.data import load_dataset, to_float
 from hebbnet.models import DiehlCook2015, DiehlCookParameters, assign_labels, predict
@@ -116,9 +116,7 @@ def machine() -> str:
 
 
 def log(record: dict, path: Path = LOG) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        handle.write(json.dumps(record) + "\n")
+    append_records(path, record)
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from records import append_records
 
 from hebbnet.config.store import load_config
 from hebbnet.continual.checkpoint import CHECKPOINT_NAME, load_checkpoint
@@ -87,8 +88,7 @@ def main() -> None:
     for run_dir in args.runs:
         record = {"command": "diehl_cook_prototypes", **compare(run_dir, args.kappa)}
         print(json.dumps(record), flush=True)
-        with args.log.open("a") as log:
-            log.write(json.dumps(record) + "\n")
+        append_records(args.log, record)
 
 
 if __name__ == "__main__":

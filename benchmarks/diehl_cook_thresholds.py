@@ -23,6 +23,7 @@ import json
 from pathlib import Path
 
 import torch
+from records import append_records
 
 from hebbnet.config.store import load_config
 from hebbnet.continual.checkpoint import CHECKPOINT_NAME, load_checkpoint
@@ -79,8 +80,7 @@ def main() -> None:
     for run_dir in args.runs:
         record = {"command": "diehl_cook_thresholds", **thresholds(run_dir, args.kappas, args.split)}
         print(json.dumps(record), flush=True)
-        with args.log.open("a") as log:
-            log.write(json.dumps(record) + "\n")
+        append_records(args.log, record)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ needs a third product, so its own ceiling is ≈ 2/3).
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 import time
@@ -28,6 +27,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from records import append_records
 
 from hebbnet.layers import HebbianConv2d, HebbianLinear, SpikingLinear
 
@@ -99,10 +99,9 @@ def main() -> None:
                   f"{record['step_ms_median']:.2f} | {record['products_ms_median']:.2f} |",
                   flush=True)
             if args.log:
-                with args.log.open("a") as log:
-                    log.write(json.dumps({"layer": name, "threads": threads, "batch": args.batch,
-                                          "pairs": args.pairs, "machine": machine,
-                                          **record}) + "\n")
+                append_records(args.log, {"layer": name, "threads": threads,
+                                          "batch": args.batch, "pairs": args.pairs,
+                                          "machine": machine, **record})
 
 
 if __name__ == "__main__":

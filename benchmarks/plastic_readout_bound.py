@@ -20,6 +20,7 @@ from pathlib import Path
 
 import torch
 from readout import standardize, test_accuracy, train_readout
+from records import append_records
 
 from hebbnet.config.store import load_config
 from hebbnet.continual.checkpoint import CHECKPOINT_NAME, load_checkpoint
@@ -68,8 +69,7 @@ def main() -> None:
     for run_dir in args.runs:
         record = {"command": "readout_bound", **bound(run_dir, args.epochs, args.weight_decay)}
         print(json.dumps(record), flush=True)
-        with args.log.open("a") as log:
-            log.write(json.dumps(record) + "\n")
+        append_records(args.log, record)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from records import append_records
 from sklearn.cluster import KMeans
 
 from hebbnet.data import to_float
@@ -56,8 +57,7 @@ def main() -> None:
         record = {"command": "prototype_bound", "per_class": k, "seed": args.seed,
                   "test_acc": round(accuracy, 4)}
         print(json.dumps(record), flush=True)
-        with args.log.open("a") as log:
-            log.write(json.dumps(record) + "\n")
+        append_records(args.log, record)
 
 
 if __name__ == "__main__":

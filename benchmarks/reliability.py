@@ -34,6 +34,7 @@ from functools import partial
 from pathlib import Path
 
 import torch
+from records import append_records
 
 from hebbnet.config import Config, LoggerConfig, TrainConfig
 from hebbnet.config.schema import STRATEGY_SCHEMAS
@@ -187,11 +188,10 @@ def main() -> None:
         records = (plastic_run(*combination, args.updates) for combination in
                    itertools.product(args.rules, args.inputs, args.dtypes, homeostasis))
     for record in records:
-        line = json.dumps({"command": args.command, **record, **machine()})
-        print(line, flush=True)
+        record = {"command": args.command, **record, **machine()}
+        print(json.dumps(record), flush=True)
         if args.log:
-            with args.log.open("a") as log:
-                log.write(line + "\n")
+            append_records(args.log, record)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from records import append_records
+
 ROOT = Path(__file__).resolve().parents[1]
 PEERS = ROOT.parent / "shared" / "peers"
 
@@ -61,8 +63,7 @@ def alternate(pairs: int, measure: dict[str, Callable[[], dict]], log: Path,
         runs.append({system: measure[system]() for system in order})
         record = {**about, "pair": pair, "order": order, **runs[-1], "threads": 1}
         print(json.dumps(record), flush=True)
-        with log.open("a") as out:
-            out.write(json.dumps(record) + "\n")
+        append_records(log, record)
     return runs
 
 

@@ -43,6 +43,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from records import append_records
 from torch import nn
 
 from hebbnet.config.schema import SpikingSleepConfig
@@ -181,8 +182,7 @@ def main() -> None:
     args.log.parent.mkdir(parents=True, exist_ok=True)
     for seed in args.seeds:
         record = run(seed, args.data_root, args.scales)
-        with args.log.open("a") as out:
-            out.write(json.dumps(record) + "\n")
+        append_records(args.log, record)
         print(f"seed {seed}: control {100 * record['control']['acc']:.2f} %, "
               f"sleep {100 * record['sleep']['acc']:.2f} %", flush=True)
 

@@ -13,12 +13,12 @@ random layers give.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import warnings
 from pathlib import Path
 
 import torch
+from records import append_records
 from sklearn.datasets import load_digits
 from torch import nn
 
@@ -75,8 +75,7 @@ def main() -> None:
         runs = [{"stack": name, "seed": seed, **run(conv, linear, nonlinearity, seed)}
                 for seed in args.seeds]
         if args.log:
-            with args.log.open("a") as log:
-                log.writelines(json.dumps(r) + "\n" for r in runs)
+            append_records(args.log, *runs)
         accuracy = [100 * r["accuracy"] for r in runs]
         ratio = [r["participation_ratio"] for r in runs]
         warned = sum(bool(r["collapse_warnings"]) for r in runs)

@@ -8,12 +8,12 @@ several seeds: each figure as mean ± std, with the records in a JSON-lines file
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
+from records import append_records
 
 from hebbnet.structural import signatures as sig
 
@@ -73,8 +73,7 @@ def main() -> None:
     for seed in args.seeds:
         records.append(figures(seed))
         if args.log:
-            with args.log.open("a") as log:
-                log.write(json.dumps({"seed": seed, **records[-1]}) + "\n")
+            append_records(args.log, {"seed": seed, **records[-1]})
     print(f"seeds {args.seeds}")
     print(table(records, lambda v: f"{statistics.mean(v):.3f} ± "
                                    f"{statistics.stdev(v) if len(v) > 1 else 0:.3f}"))

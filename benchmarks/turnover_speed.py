@@ -16,13 +16,13 @@ at best: the issue's bound is 1.5× at 10 % density.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 from pathlib import Path
 
 import torch
 from hebbian_speed import seconds
+from records import append_records
 
 from hebbnet.layers import HebbianConv2d, HebbianLinear, SpikingLinear
 from hebbnet.structural import SynapseTurnover
@@ -86,9 +86,7 @@ def main() -> None:
               f"{record['ratio_max']:.2f}) | {record['dense_ms']:.2f} | {record['masked_ms']:.2f} |",
               flush=True)
         if args.log:
-            with args.log.open("a") as log:
-                log.write(json.dumps({**record, **vars(args), "log": None, "machine": machine})
-                          + "\n")
+            append_records(args.log, {**record, **vars(args), "log": None, "machine": machine})
 
 
 if __name__ == "__main__":

@@ -1,0 +1,13 @@
+"""Benchmark records: JSON objects, one per line, appended to a results file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def append_records(path: Path, *records: dict) -> None:
+    """Append each record to ``path`` as one JSON line, creating its folder if needed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as out:
+        out.writelines(json.dumps(record) + "\n" for record in records)
