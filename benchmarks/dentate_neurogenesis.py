@@ -16,7 +16,7 @@ import statistics
 from pathlib import Path
 
 import torch
-from records import append_records
+from records import append_records, mean_std
 
 from hebbnet.data.datasets import load_dataset, to_float
 from hebbnet.structural.signatures import dentate_codes_across_tasks
@@ -54,8 +54,7 @@ def main() -> None:
         kept = " / ".join(f"{statistics.mean(r['kept'][t] for r in runs):.2f}" for t in range(5))
         between = [r["between_tasks"] for r in runs]
         within = [r["within_task"] for r in runs]
-        print(f"| {name} | {kept} | {statistics.mean(between):.3f} ± {statistics.stdev(between):.3f} "
-              f"| {statistics.mean(within):.3f} ± {statistics.stdev(within):.3f} |")
+        print(f"| {name} | {kept} | {mean_std(between, 3)} | {mean_std(within, 3)} |")
 
 
 if __name__ == "__main__":

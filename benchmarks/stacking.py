@@ -13,12 +13,11 @@ random layers give.
 from __future__ import annotations
 
 import argparse
-import statistics
 import warnings
 from pathlib import Path
 
 import torch
-from records import append_records
+from records import append_records, mean_std
 from sklearn.datasets import load_digits
 from torch import nn
 
@@ -79,9 +78,7 @@ def main() -> None:
         accuracy = [100 * r["accuracy"] for r in runs]
         ratio = [r["participation_ratio"] for r in runs]
         warned = sum(bool(r["collapse_warnings"]) for r in runs)
-        print(f"| {name} | {statistics.mean(accuracy):.1f} ± {statistics.stdev(accuracy):.1f} "
-              f"| {statistics.mean(ratio):.2f} ± {statistics.stdev(ratio):.2f} "
-              f"| {warned} of {len(runs)} runs |")
+        print(f"| {name} | {mean_std(accuracy, 1)} | {mean_std(ratio)} | {warned} of {len(runs)} runs |")
 
 
 if __name__ == "__main__":
