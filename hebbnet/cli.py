@@ -33,7 +33,13 @@ from hebbnet.config.store import register_configs
 from hebbnet.continual import RunDirectoryError, run_experiment
 from hebbnet.continual.factory import resolve_device
 from hebbnet.continual.report import format_report
-from hebbnet.distributed import from_rank_zero, join_torchrun, leave_torchrun, rank
+from hebbnet.distributed import (
+    RankFailedError,
+    from_rank_zero,
+    join_torchrun,
+    leave_torchrun,
+    rank,
+)
 from hebbnet.files import write_text
 
 CONFIG_DIR = Path(__file__).resolve().parent / "conf"  # shipped inside the package
@@ -65,7 +71,7 @@ def main(cfg: DictConfig) -> float:
     except FloatingPointError as error:  # a NaN loss or weight
         log.error("%s The checkpoint of the last finished task is kept in %s.", error, run_dir)
         raise SystemExit(1) from error
-    except (ValueError, TypeError, OSError, RunDirectoryError) as error:
+    except (ValueError, TypeError, OSError, RunDirectoryError, RankFailedError) as error:
         log.error("%s", error)
         raise SystemExit(1) from error
     finally:

@@ -100,6 +100,10 @@ def check_ranks_agree(settings: dict, fix: str) -> None:
                          f"{', '.join(differ)}. {fix}")
 
 
+class RankFailedError(RuntimeError):
+    """Another rank of this torchrun could not start the run."""
+
+
 def raise_if_any_rank_failed(error: BaseException | None) -> None:
     """A step every rank must pass (the run's start): each rank reports its ``error`` (None:
     passed), and all raise if any failed, so none waits forever in the next collective."""
@@ -108,7 +112,7 @@ def raise_if_any_rank_failed(error: BaseException | None) -> None:
         raise error
     for r, message in enumerate(messages):
         if message is not None:
-            raise RuntimeError(f"Rank {r} of this torchrun could not start the run: {message}")
+            raise RankFailedError(f"Rank {r} of this torchrun could not start the run: {message}")
 
 
 def from_rank_zero(value: object) -> object:

@@ -2,6 +2,8 @@
 process on the combined batch, with replicas that stay equal."""
 
 import json
+import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from hebbnet.config import TrainConfig
 from hebbnet.config.schema import ERConfig, HebbianDenseConfig
 from hebbnet.continual import run_experiment
 from hebbnet.continual.strategies import Strategy
+from hebbnet.distributed import RankFailedError
 from hebbnet.homeostasis import IntrinsicPlasticity
 from hebbnet.layers import HebbianLinear
 from hebbnet.models.factory import build_model
@@ -87,7 +90,10 @@ def run_capturing_model(cfg, run_dir) -> tuple[dict, dict]:
         built["model"] = build_model(cfg.model, shape, n_outputs, n_tasks)
         return built["model"]
 
-    metrics = run_experiment(cfg, run_dir, model=builder)
+    def mark_start():  # the run directory is accepted: only the rank that writes it says so
+        (run_dir / f"accepted_by_rank_{dist.get_rank() if dist.is_initialized() else 0}").touch()
+
+    metrics = run_experiment(cfg, run_dir, model=builder, on_start=mark_start)
     return metrics, {k: v.clone() for k, v in built["model"].state_dict().items()}
 
 
@@ -111,6 +117,12 @@ def interrupted_then_resumed(cfg, run_dir) -> tuple[dict, dict]:
     return run_capturing_model(cfg, run_dir)
 
 
+def model_missing_on_rank_1(shape, n_outputs, n_tasks):
+    if dist.get_rank() == 1:
+        raise ValueError("no model on this rank")
+    return build_model(run_config().model, shape, n_outputs, n_tasks)
+
+
 RUNS = {  # name: what each rank does in a shared directory of that name
     "mlp": lambda d: run_capturing_model(run_config(), d),
     "plastic": lambda d: run_capturing_model(run_config(model=LINEAR_PLASTIC), d),
@@ -119,19 +131,22 @@ RUNS = {  # name: what each rank does in a shared directory of that name
     "replay": lambda d: run_experiment(run_config(strategy=ERConfig(buffer_size=20)), d),
     "odd batch": lambda d: run_experiment(quick_config(train=TrainConfig(batch_size=15,
                                                                          iterations=2)), d),
+    "one rank fails": lambda d: run_experiment(run_config(), d, model=model_missing_on_rank_1),
 }
 
 
-def runs_main(rank: int, world: int, init_file: str, root: str) -> None:
-    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank,
-                            world_size=world)
+def runs_main(rank: int, world: int, port: int, root: str) -> None:
+    """One rank, started as torchrun would start it: the process group is described in the
+    environment, and the first run joins it."""
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE=str(world),
+                      RANK=str(rank), LOCAL_RANK=str(rank))
     torch.set_num_threads(1)
     try:
         outcomes = {}
         for name, run in RUNS.items():
             try:
                 outcomes[name] = run(Path(root) / name)
-            except (ValueError, RuntimeError) as error:
+            except (ValueError, RankFailedError) as error:
                 outcomes[name] = f"{type(error).__name__}: {error}"
         torch.save(outcomes, Path(root) / f"outcomes.{rank}")
     finally:
@@ -141,7 +156,10 @@ def runs_main(rank: int, world: int, init_file: str, root: str) -> None:
 @pytest.fixture(scope="module")
 def two_rank_runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("ranks")
-    mp.spawn(runs_main, args=(2, str(root / "init"), str(root)), nprocs=2, join=True)
+    with socket.socket() as probe:  # a free port for the rendezvous
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    mp.spawn(runs_main, args=(2, port, str(root)), nprocs=2, join=True)
     return root, [torch.load(root / f"outcomes.{rank}", weights_only=False) for rank in (0, 1)]
 
 
@@ -162,6 +180,7 @@ def test_two_ranks_train_equal_replicas_that_learn_as_one_process(two_rank_runs,
         torch.testing.assert_close(ranks[0][name][1][key], tensor, rtol=1e-4, atol=1e-5)
     written = json.loads((root / name / "metrics.json").read_text())
     assert written["acc_matrix"] == ranks[0][name][0]["acc_matrix"]
+    assert sorted(p.name for p in (root / name).glob("accepted_by_*")) == ["accepted_by_rank_0"]
 
 
 def test_a_two_rank_run_resumes_bit_for_bit(two_rank_runs):
@@ -180,6 +199,14 @@ def test_ranks_that_cannot_run_together_all_stop_with_the_fix(two_rank_runs, nam
     for outcome in (ranks[0][name], ranks[1][name]):
         assert isinstance(outcome, str) and message in outcome
     assert not (root / name / "config.yaml").exists()
+
+
+def test_a_rank_that_cannot_start_stops_the_others_with_its_reason(two_rank_runs):
+    root, ranks = two_rank_runs
+    assert ranks[1]["one rank fails"] == "ValueError: no model on this rank"
+    assert ranks[0]["one rank fails"] == ("RankFailedError: Rank 1 of this torchrun could not "
+                                          "start the run: ValueError: no model on this rank")
+    assert not (root / "one rank fails" / "config.yaml").exists()
 
 
 def test_shard_takes_every_world_size_th_sample_from_the_rank(monkeypatch):

@@ -126,9 +126,9 @@ def run_experiment(cfg: Config, run_dir: str | Path,
     """
     run_dir = Path(run_dir)
     started = time.perf_counter()
-    writes = rank() == 0  # under torchrun, rank 0 alone writes the run directory
     with ExitStack() as lock:
         parts, state = _start(cfg, run_dir, lock, model, strategy, benchmark)
+        writes = rank() == 0  # under torchrun, rank 0 alone writes the run directory
         if writes:
             _open_run_directory(cfg, run_dir, on_start)
         purge_step = state.global_step + 1 if state.global_step else None
