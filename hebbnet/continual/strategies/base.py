@@ -266,7 +266,7 @@ class Strategy:
             raise ValueError(
                 f"{type(self).__name__} fills its memory from the batches it sees, so each of "
                 f"the {ranks} ranks would keep a different one. Run it in one process (without "
-                "torchrun); data-parallel runs take strategy=naive, joint, ewc, si or lwf.")
+                "torchrun); data-parallel runs take naive, joint, ewc, online_ewc, si and lwf.")
         if schedule.batch_size % ranks:
             raise ValueError(
                 f"train.batch_size={schedule.batch_size} is split evenly over the {ranks} ranks "
