@@ -11,6 +11,8 @@ SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "continual_strateg
 
 
 def load_benchmark_script():
+    if str(SCRIPT.parent) not in sys.path:  # as running the script puts its folder there
+        sys.path.insert(0, str(SCRIPT.parent))
     spec = importlib.util.spec_from_file_location("continual_strategies", SCRIPT)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclasses look themselves up there
