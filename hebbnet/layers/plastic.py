@@ -96,19 +96,20 @@ def participation_ratio(activity: torch.Tensor) -> float:
     1 % of the largest unit's: silent losers of a competition (and the faint neighbours of a
     map's winner) are left out, so a batch that one winner takes is not counted as
     redundant. NaN when fewer than two units vary."""
+    return _participation(activity)[0]
+
+
+def _participation(activity: torch.Tensor) -> tuple[float, int]:
+    """:func:`participation_ratio`, and how many units vary (the ratio is over those)."""
     centred = activity.detach().float()
     centred = centred - centred.mean(0)
     spread = centred.std(0)
-    varying = _varying(spread)
-    if int(varying.sum()) < 2:
-        return math.nan
+    varying = spread > 0.01 * float(spread.max())
+    n_varying = int(varying.sum())
+    if n_varying < 2:
+        return math.nan, n_varying
     power = torch.linalg.svdvals(centred[:, varying] / spread[varying]).square()
-    return float(power.sum() ** 2 / power.square().sum())
-
-
-def _varying(spread: torch.Tensor) -> torch.Tensor:
-    """The units whose standard deviation over a batch is at least 1 % of the largest one's."""
-    return spread > 0.01 * float(spread.max())
+    return float(power.sum() ** 2 / power.square().sum()), n_varying
 
 
 class PlasticLayer(nn.Module):
@@ -319,11 +320,8 @@ class PlasticLayer(nn.Module):
         sat at chance)."""
         if activity.shape[0] < 8:
             return
-        ratio = participation_ratio(activity[:MAX_CHECKED_SAMPLES])
-        if math.isnan(ratio) or ratio >= COLLAPSED:
-            return
-        varying = int(_varying(activity.detach().float().std(0)).sum())
-        if varying < 4:
+        ratio, varying = _participation(activity[:MAX_CHECKED_SAMPLES])
+        if varying < 4 or ratio >= COLLAPSED:
             return
         self.checks_collapse = False
         warnings.warn(
