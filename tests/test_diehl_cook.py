@@ -157,8 +157,30 @@ def test_unknown_backend_is_rejected():
         DiehlCook2015(36, DiehlCookParameters(n_neurons=2), backend="numba")
 
 
+def test_l2_normalisation_keeps_each_neurons_weight_length():
+    params = DiehlCookParameters(n_neurons=4, steps=50, max_rate=200.0, weight_l2=3.0)
+    net = DiehlCook2015(36, params, generator=torch.Generator().manual_seed(0))
+    net(two_patterns(8)[0])
+    assert torch.allclose(net.weight.norm(dim=0), torch.full((4,), 3.0))
+
+
+def test_input_l2_presents_an_image_and_its_dimmed_copy_alike():
+    params = DiehlCookParameters(n_neurons=4, steps=50, max_rate=200.0, input_l2=2.0)
+    images = two_patterns(4)[0]
+    counts = []
+    for scale in (1.0, 0.25):
+        net = DiehlCook2015(36, params, generator=torch.Generator().manual_seed(0))
+        counts.append(net(images * scale))
+    assert counts[0].sum() > 0
+    assert torch.equal(counts[0], counts[1])
+
+
 def test_bad_parameters_are_rejected():
     with pytest.raises(ValueError, match="Unknown rule 'stdp'"):
         DiehlCookParameters(rule="stdp")
     with pytest.raises(ValueError, match="inhibition_delay"):
         dataclasses.replace(DiehlCookParameters(), inhibition_delay=0)
+    for name in ("weight_l2", "input_l2"):
+        for value in (0.0, -1.0, math.inf):
+            with pytest.raises(ValueError, match=f"model.{name} .* > 0"):
+                DiehlCookParameters(**{name: value})

@@ -106,6 +106,10 @@ class DiehlCookConfig(PlasticModelConfig):
     inhibition: float = 120.0  # mV
     nu_pre: float = 1e-4
     nu_post: float = 1e-2
+    # L2 normalisation (Allred & Roy 2020): each neuron's input weights rescaled to this
+    # Euclidean length instead of summing to 78.4, and each image to input_l2; null: not
+    weight_l2: Optional[float] = None
+    input_l2: Optional[float] = None
     neurons_per_task: Optional[int] = None  # neurogenesis: a block born per task, older protected
     # κ: evaluate with thresholds θ = κ‖w‖² (mV) instead of the learned θ; null: the learned θ
     threshold_from_weights: Optional[float] = None

@@ -21,9 +21,13 @@ changes summed, as in BindsNET; traces are nearest-spike (a spike sets its trace
 
 x (τ 20 ms) the input trace, y⁽¹⁾ (τ 20 ms) and y⁽²⁾ (τ 40 ms, read just before the spike) the
 neuron's traces. W is clipped to [0, w_max] after every step and each neuron's input weights
-are rescaled to sum to ``norm`` after every presentation. Learning within the presentation
-matters: accumulating the changes and applying them once per image gave 56 % instead of 68 %
-after 2,000 images in a probe. In ``eval()`` nothing learns and θ stays fixed.
+are rescaled to sum to ``norm`` after every presentation — or, with ``weight_l2``, to that
+Euclidean length, and with ``input_l2`` each image is rescaled to that length before it is
+encoded (the L2 normalisation of weights and input of Allred & Roy's 2020 Controlled Forgetting
+Networks; see ``SpikeCountFeatures`` for why it makes the race to threshold a cosine match).
+Learning within the presentation matters: accumulating the changes and applying them once per
+image gave 56 % instead of 68 % after 2,000 images in a probe. In ``eval()`` nothing learns
+and θ stays fixed.
 
 The input is generated and applied as sparse events (a few spikes per step): each step gathers
 the weight rows of the inputs that fired, and the weight change touches only those rows and
@@ -69,6 +73,8 @@ class DiehlCookParameters:
     w_init: float = 0.3  # initial weights U(0, w_init)
     w_max: float = 1.0
     norm: float = 78.4  # sum of each neuron's input weights
+    weight_l2: float | None = None  # rescale each neuron's input weights to this length instead
+    input_l2: float | None = None  # rescale each image to this length before encoding; None: not
     nu_pre: float = 1e-4
     nu_post: float = 1e-2
     tau_pre: float = 20.0
@@ -81,6 +87,11 @@ class DiehlCookParameters:
             raise ValueError(f"Need n_neurons, steps, dt > 0 and inhibition_delay >= 1: {self}.")
         if self.rule not in ("triplet", "pair"):
             raise ValueError(f"Unknown rule {self.rule!r}; valid: triplet, pair.")
+        for name in ("weight_l2", "input_l2"):
+            value = getattr(self, name)
+            if value is not None and not 0 < value < math.inf:
+                raise ValueError(f"{name} (model.{name} in a run's config) is a Euclidean "
+                                 f"length, finite and > 0, or None for no rescaling; got {value}.")
 
     def decays(self) -> dict[str, float]:
         """Per-step retention exp(−dt/τ) of the membrane, θ and the three traces."""
@@ -115,11 +126,22 @@ class DiehlCook2015(nn.Module):
             raise ValueError("DiehlCook2015 needs finite pixel intensities in [0, 1]; "
                              "scale the images first (hebbnet.data.to_float).")
         p = self.params
+        if p.input_l2 is not None:
+            images = images * (p.input_l2 / images.norm(dim=1, keepdim=True).clamp_min(1e-12))
         step, sample, index = poisson_events(images * p.max_rate, p.steps, p.dt, self.generator)
         spikes = self.present(step, sample, index, len(images))
         if self.training:
-            self.weight.mul_(p.norm / self.weight.sum(0, keepdim=True).clamp_min(1e-12))
+            self.normalise_weights()
         return spikes.sum(0)
+
+    def normalise_weights(self) -> None:
+        """Each neuron's input weights back to sum ``norm`` (Diehl & Cook) or, with
+        ``weight_l2``, to that Euclidean length (Allred & Roy 2020)."""
+        p = self.params
+        if p.weight_l2 is None:
+            self.weight.mul_(p.norm / self.weight.sum(0, keepdim=True).clamp_min(1e-12))
+        else:
+            self.weight.mul_(p.weight_l2 / self.weight.norm(dim=0, keepdim=True).clamp_min(1e-12))
 
     @torch.no_grad()
     def present(self, step: torch.Tensor, sample: torch.Tensor, index: torch.Tensor,
@@ -196,7 +218,10 @@ class SpikeCountFeatures(nn.Module):
     fired, so across blocks it records *when* a neuron learned: a block trained while
     protected neurons fired and inhibited fires less, keeps a lower θ, and at test takes older
     classes' images. Tying θ to the weights makes the test-time competition independent of the
-    order of learning; κ itself is chosen on a validation split.
+    order of learning; κ itself is chosen on a validation split. With every neuron's weights
+    at one Euclidean length (``params.weight_l2``) θ_j is the same for all born neurons, and
+    the race picks the largest w_j·x: the prototype nearest in angle (cosine), not in
+    distance, which does not favour images with more ink.
 
     Args:
         input_shape: (C, H, W) of one image, intensities in [0, 1].
