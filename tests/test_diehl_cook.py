@@ -20,6 +20,7 @@ def dense_reference(net: DiehlCook2015, spikes_in: torch.Tensor, lottery: torch.
     p = net.params
     steps, batch, _ = spikes_in.shape
     W, theta = net.weight.clone(), net.theta.clone()
+    gain = 1.0 if p.theta_half is None else p.theta_half / (p.theta_half + theta)
     v = torch.full((batch, p.n_neurons), p.v_rest)
     refractory = torch.zeros(batch, p.n_neurons)
     pending = torch.zeros(p.inhibition_delay, batch, p.n_neurons)
@@ -44,9 +45,9 @@ def dense_reference(net: DiehlCook2015, spikes_in: torch.Tensor, lottery: torch.
         theta = theta * math.exp(-p.dt / p.tau_theta) + p.theta_plus * crossed.sum(0)
         x = x * math.exp(-p.dt / p.tau_pre)
         x[spikes_in[t]] = 1.0
-        W = W - p.nu_pre * s_in.T @ y1
+        W = W - p.nu_pre * s_in.T @ (y1 * gain)
         y2_before = y2 * math.exp(-p.dt / p.tau_post2)
-        teach = fired.float() * (y2_before if p.rule == "triplet" else 1.0)
+        teach = fired.float() * (y2_before if p.rule == "triplet" else 1.0) * gain
         W = W + p.nu_post * x.T @ teach
         W = W.clamp(0, p.w_max)
         y1 = y1 * math.exp(-p.dt / p.tau_post1)
@@ -58,11 +59,13 @@ def dense_reference(net: DiehlCook2015, spikes_in: torch.Tensor, lottery: torch.
 
 
 @pytest.mark.parametrize("backend", ["compiled", "torch"])
-@pytest.mark.parametrize("rule", ["triplet", "pair"])
-def test_presentation_equals_the_dense_step_by_step_simulation(backend, rule):
+@pytest.mark.parametrize("rule, theta_half", [("triplet", None), ("pair", None), ("triplet", 2.0)])
+def test_presentation_equals_the_dense_step_by_step_simulation(backend, rule, theta_half):
     torch.manual_seed(0)
-    params = DiehlCookParameters(n_neurons=6, steps=60, w_init=1.0, rule=rule)
+    params = DiehlCookParameters(n_neurons=6, steps=60, w_init=1.0, rule=rule,
+                                 theta_half=theta_half)
     net = DiehlCook2015(40, params, backend=backend)
+    net.theta.copy_(torch.tensor([0.0, 0.5, 1.0, 2.0, 4.0, 8.0]))  # gains 1 … 0.2 with θ½ = 2
     net.generator = torch.Generator().manual_seed(3)  # the lottery's stream, as the reference's
     spikes_in = torch.rand(60, 3, 40) < 0.15
     expected, weight, theta = dense_reference(net, spikes_in,
@@ -76,10 +79,12 @@ def test_presentation_equals_the_dense_step_by_step_simulation(backend, rule):
     torch.testing.assert_close(net.theta, theta)
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_both_backends_give_the_same_spikes_weights_and_thresholds(dtype):
+@pytest.mark.parametrize("dtype, theta_half", [(torch.float32, None), (torch.float64, None),
+                                               (torch.float32, 0.1)])
+def test_both_backends_give_the_same_spikes_weights_and_thresholds(dtype, theta_half):
     images = two_patterns(12)[0].to(dtype)
-    params = DiehlCookParameters(n_neurons=5, steps=80, max_rate=150.0, norm=8.0)
+    params = DiehlCookParameters(n_neurons=5, steps=80, max_rate=150.0, norm=8.0,
+                                 theta_half=theta_half)
 
     def learn_then_respond(backend: str):
         net = DiehlCook2015(36, params, torch.Generator().manual_seed(0), backend).to(dtype)
@@ -180,7 +185,7 @@ def test_bad_parameters_are_rejected():
         DiehlCookParameters(rule="stdp")
     with pytest.raises(ValueError, match="inhibition_delay"):
         dataclasses.replace(DiehlCookParameters(), inhibition_delay=0)
-    for name in ("weight_l2", "input_l2"):
+    for name in ("weight_l2", "input_l2", "theta_half"):
         for value in (0.0, -1.0, math.inf):
             with pytest.raises(ValueError, match=f"model.{name} .* > 0"):
                 DiehlCookParameters(**{name: value})

@@ -106,6 +106,9 @@ class DiehlCookConfig(PlasticModelConfig):
     inhibition: float = 120.0  # mV
     nu_pre: float = 1e-4
     nu_post: float = 1e-2
+    # metaplasticity: neuron j's STDP rates × θ½/(θ½ + θ_j), θ_j its adaptive threshold (mV);
+    # null: the same rates for every neuron
+    theta_half: Optional[float] = None
     # L2 normalisation (Allred & Roy 2020): each neuron's input weights rescaled to this
     # Euclidean length instead of summing to 78.4, and each image to input_l2; null: not
     weight_l2: Optional[float] = None

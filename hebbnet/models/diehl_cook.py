@@ -20,7 +20,14 @@ changes summed, as in BindsNET; traces are nearest-spike (a spike sets its trace
           \\qquad \\Delta w_{ij} = -\\nu_\\text{pre}\\, y^{(1)}_j \\text{ at a spike of } i
 
 x (τ 20 ms) the input trace, y⁽¹⁾ (τ 20 ms) and y⁽²⁾ (τ 40 ms, read just before the spike) the
-neuron's traces. W is clipped to [0, w_max] after every step and each neuron's input weights
+neuron's traces. With ``theta_half`` (metaplasticity) both rates of neuron j are scaled by
+
+.. math:: g_j = \frac{\theta_{1/2}}{\theta_{1/2} + \theta_j},
+
+its adaptive threshold θ_j read at the start of the presentation: θ_j counts the times j
+crossed threshold (θ₊ each), so a neuron learns less the more it has fired, and its weights
+settle towards the mean of the inputs it won — online k-means' 1/n step (MacQueen 1967) —
+instead of following the last few. W is clipped to [0, w_max] after every step and each neuron's input weights
 are rescaled to sum to ``norm`` after every presentation — or, with ``weight_l2``, to that
 Euclidean length, and with ``input_l2`` each image is rescaled to that length before it is
 encoded (the L2 normalisation of weights and input of Allred & Roy's 2020 Controlled Forgetting
@@ -77,6 +84,7 @@ class DiehlCookParameters:
     input_l2: float | None = None  # rescale each image to this length before encoding; None: not
     nu_pre: float = 1e-4
     nu_post: float = 1e-2
+    theta_half: float | None = None  # mV of θ_j at which neuron j's rates are halved; None: fixed
     tau_pre: float = 20.0
     tau_post1: float = 20.0
     tau_post2: float = 40.0
@@ -87,11 +95,11 @@ class DiehlCookParameters:
             raise ValueError(f"Need n_neurons, steps, dt > 0 and inhibition_delay >= 1: {self}.")
         if self.rule not in ("triplet", "pair"):
             raise ValueError(f"Unknown rule {self.rule!r}; valid: triplet, pair.")
-        for name in ("weight_l2", "input_l2"):
+        for name in ("weight_l2", "input_l2", "theta_half"):
             value = getattr(self, name)
             if value is not None and not 0 < value < math.inf:
-                raise ValueError(f"{name} (model.{name} in a run's config) is a Euclidean "
-                                 f"length, finite and > 0, or None for no rescaling; got {value}.")
+                raise ValueError(f"{name} (model.{name} in a run's config) must be finite "
+                                 f"and > 0, or None to leave it out; got {value}.")
 
     def decays(self) -> dict[str, float]:
         """Per-step retention exp(−dt/τ) of the membrane, θ and the three traces."""
@@ -133,6 +141,13 @@ class DiehlCook2015(nn.Module):
         if self.training:
             self.normalise_weights()
         return spikes.sum(0)
+
+    def plasticity_gain(self) -> torch.Tensor:
+        """Each neuron's factor g_j on its STDP rates (n_neurons,): 1 without ``theta_half``."""
+        half = self.params.theta_half
+        if half is None:
+            return torch.ones_like(self.theta)
+        return half / (half + self.theta.clamp_min(0))
 
     def normalise_weights(self) -> None:
         """Each neuron's input weights back to sum ``norm`` (Diehl & Cook) or, with
@@ -331,6 +346,7 @@ class _PresentationState:
         self.post1 = weight.new_zeros(batch, p.n_neurons)
         self.post2 = weight.new_zeros(batch, p.n_neurons)
         self.decay = p.decays()
+        self.gain = net.plasticity_gain() if p.theta_half is not None else None
 
     def step(self, t: int, drive: torch.Tensor, lottery: torch.Tensor):
         """Relax, integrate (unless refractory), let one neuron at most per sample fire, reset,
@@ -365,11 +381,14 @@ class _PresentationState:
         p, weight = self.p, self.net.weight
         self.pre_trace.mul_(self.decay["pre"]).index_put_((rows, inputs),
                                                           self.pre_trace.new_ones(()))
-        weight.index_add_(0, inputs, self.post1[rows], alpha=-p.nu_pre)
+        depressed = self.post1[rows] if self.gain is None else self.post1[rows] * self.gain
+        weight.index_add_(0, inputs, depressed, alpha=-p.nu_pre)
         post2_before = self.post2.mul_(self.decay["post2"])
         teach = any_fired.to(weight.dtype)
         if p.rule == "triplet":  # y2(t⁻) of each sample's spiking neuron
             teach = teach * post2_before.gather(1, winner.unsqueeze(1)).squeeze(1)
+        if self.gain is not None:
+            teach = teach * self.gain[winner]
         weight.index_add_(1, winner, (self.pre_trace * (p.nu_post * teach).unsqueeze(1)).T)
         weight.clamp_(0, p.w_max)
         self.post1.mul_(self.decay["post1"]).masked_fill_(fired, 1.0)

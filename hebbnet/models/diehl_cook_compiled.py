@@ -38,7 +38,8 @@ def present_compiled(net, inputs: torch.Tensor, bag_start: torch.Tensor,
         decay["mem"], p.v_rest * (1 - decay["mem"]), p.v_rest, p.v_reset, p.v_threshold,
         p.dt, p.refractory, p.inhibition, decay["theta"], p.theta_plus, p.nu_pre, p.nu_post,
         decay["post1"], decay["post2"], p.w_max], dtype=dtype)
-    _present(net.weight.numpy(), theta, inputs.numpy(), bag_start.numpy(),
+    _present(net.weight.numpy(), theta, net.plasticity_gain().numpy(), inputs.numpy(),
+             bag_start.numpy(),
              lottery.numpy(), spikes, constants, _trace_table(decay["pre"], p.steps, dtype),
              p.inhibition_delay, net.training, p.rule == "triplet")
     if net.training:
@@ -56,7 +57,7 @@ def _trace_table(decay: float, steps: int, dtype) -> np.ndarray:
 
 
 @numba.njit(cache=True, nogil=True)
-def _present(weight, theta, inputs, bag_start, lottery, spikes, constants, trace_table,
+def _present(weight, theta, gain, inputs, bag_start, lottery, spikes, constants, trace_table,
              delay, training, triplet):
     (a_mem, leak, v_rest, v_reset, v_threshold, dt, refractory_time, inhibition, a_theta,
      theta_plus, nu_pre, nu_post, a_post1, a_post2, w_max) = constants
@@ -83,7 +84,7 @@ def _present(weight, theta, inputs, bag_start, lottery, spikes, constants, trace
         if training:
             for j in range(n):
                 theta[j] = theta[j] * a_theta + theta_plus * weight.dtype.type(crossings[j])
-            _learn(weight, inputs, bag_start, t, winner, post1, post2, last_input_spike,
+            _learn(weight, gain, inputs, bag_start, t, winner, post1, post2, last_input_spike,
                    trace_table, nu_pre, nu_post, a_post1, a_post2, w_max, triplet)
 
 
@@ -125,10 +126,11 @@ def _integrate_and_fire(weight, rows, theta, v, refractory, pending, drive, cros
 
 
 @numba.njit(cache=True, nogil=True)
-def _learn(weight, inputs, bag_start, t, winner, post1, post2, last_input_spike, trace_table,
-           nu_pre, nu_post, a_post1, a_post2, w_max, triplet):
+def _learn(weight, gain, inputs, bag_start, t, winner, post1, post2, last_input_spike,
+           trace_table, nu_pre, nu_post, a_post1, a_post2, w_max, triplet):
     """Step t's weight change summed over the batch: depression of the rows of the inputs that
-    fired by ν_pre·y1, potentiation of the winners' columns by ν_post·x·y2(t⁻)."""
+    fired by ν_pre·y1·g, potentiation of the winners' columns by ν_post·x·y2(t⁻)·g (g: each
+    neuron's ``gain``, 1 without metaplasticity)."""
     batch, n = post1.shape
     n_inputs = weight.shape[0]
     zero = weight.dtype.type(0)
@@ -137,12 +139,12 @@ def _learn(weight, inputs, bag_start, t, winner, post1, post2, last_input_spike,
             row = inputs[e]
             last_input_spike[b, row] = t
             for j in range(n):
-                weight[row, j] += -nu_pre * post1[b, j]
+                weight[row, j] += -nu_pre * (post1[b, j] * gain[j])
     for b in range(batch):
         post2[b] *= a_post2
         j = winner[b]
         if j >= 0:
-            teach = nu_post * post2[b, j] if triplet else nu_post
+            teach = nu_post * (post2[b, j] * gain[j]) if triplet else nu_post * gain[j]
             for i in range(n_inputs):
                 if last_input_spike[b, i] >= 0:
                     weight[i, j] += trace_table[t - last_input_spike[b, i]] * teach

@@ -66,7 +66,8 @@ def _features(cfg, input_shape: Sequence[int], n_tasks: int) -> Features:
         params = DiehlCookParameters(n_neurons=cfg.n_neurons, steps=cfg.steps, rule=cfg.rule,
                                      theta_plus=cfg.theta_plus, inhibition=cfg.inhibition,
                                      nu_pre=cfg.nu_pre, nu_post=cfg.nu_post,
-                                     weight_l2=cfg.weight_l2, input_l2=cfg.input_l2)
+                                     weight_l2=cfg.weight_l2, input_l2=cfg.input_l2,
+                                     theta_half=cfg.theta_half)
         if cfg.neurons_per_task is not None:
             _check_room(cfg.n_neurons, "n_neurons", cfg.neurons_per_task, n_tasks)
         return SpikeCountFeatures(input_shape, params, cfg.neurons_per_task,
