@@ -20,14 +20,7 @@ changes summed, as in BindsNET; traces are nearest-spike (a spike sets its trace
           \\qquad \\Delta w_{ij} = -\\nu_\\text{pre}\\, y^{(1)}_j \\text{ at a spike of } i
 
 x (τ 20 ms) the input trace, y⁽¹⁾ (τ 20 ms) and y⁽²⁾ (τ 40 ms, read just before the spike) the
-neuron's traces. With ``theta_half`` (metaplasticity) both rates of neuron j are scaled by
-
-.. math:: g_j = \frac{\theta_{1/2}}{\theta_{1/2} + \theta_j},
-
-its adaptive threshold θ_j read at the start of the presentation: θ_j counts the times j
-crossed threshold (θ₊ each), so a neuron learns less the more it has fired, and its weights
-settle towards the mean of the inputs it won — online k-means' 1/n step (MacQueen 1967) —
-instead of following the last few. W is clipped to [0, w_max] after every step and each neuron's input weights
+neuron's traces. W is clipped to [0, w_max] after every step and each neuron's input weights
 are rescaled to sum to ``norm`` after every presentation — or, with ``weight_l2``, to that
 Euclidean length, and with ``input_l2`` each image is rescaled to that length before it is
 encoded (the L2 normalisation of weights and input of Allred & Roy's 2020 Controlled Forgetting
@@ -35,6 +28,15 @@ Networks; see ``SpikeCountFeatures`` for why it makes the race to threshold a co
 Learning within the presentation matters: accumulating the changes and applying them once per
 image gave 56 % instead of 68 % after 2,000 images in a probe. In ``eval()`` nothing learns
 and θ stays fixed.
+
+With ``theta_half`` (metaplasticity, not in Diehl & Cook) both rates of neuron j are scaled by
+
+.. math:: g_j = \\frac{\\theta_{1/2}}{\\theta_{1/2} + \\theta_j},
+
+its adaptive threshold θ_j read at the start of the presentation: θ_j counts the times j
+crossed threshold (θ₊ each), so a neuron learns less the more it has fired, and its weights
+settle towards the mean of the inputs it won — online k-means' 1/n step (MacQueen 1967) —
+instead of following the last few.
 
 The input is generated and applied as sparse events (a few spikes per step): each step gathers
 the weight rows of the inputs that fired, and the weight change touches only those rows and
