@@ -9,6 +9,7 @@ from conftest import killed_and_resumed, quick_config
 from hebbnet.config import TrainConfig
 from hebbnet.config.schema import AttractorConfig, CLSConfig, MLPConfig
 from hebbnet.continual import run_experiment
+from hebbnet.data import TensorSet, to_float
 from hebbnet.memory_systems.attractor import AttractorHippocampus, AttractorMemory, CapacityWarning
 
 N, K = 400, 10  # a = 0.025: capacity ln 2 / a² ≈ 1,100 patterns
@@ -31,8 +32,9 @@ def test_one_bit_per_synapse_and_the_clipped_hebbian_rule():
     patterns = sparse_patterns(3)
     memory.store(patterns, torch.tensor([0, 1, 0]))
     expected = (patterns.T @ patterns > 0).float()  # W_ij = max over patterns of ξ_i ξ_j
-    assert torch.equal(memory.weights(), expected)
+    assert torch.equal(memory.synapses.weights, expected)
     assert memory.synapses.nbytes == N * N // 8
+    assert torch.equal(memory.synapses.drive(patterns), patterns @ expected)  # the sparse product
     assert memory.load == pytest.approx(float(expected.mean()))
     assert memory.tag_sizes.tolist() == [2, 1]
 
@@ -71,7 +73,6 @@ def test_bad_patterns_are_named(patterns, tags, message):
 
 def test_state_round_trips_and_a_lesion_empties_the_synapses():
     hippocampus = AttractorHippocampus(N, K, store_probability=1.0)
-    from hebbnet.data import TensorSet
     data = TensorSet((sparse_patterns(20) * 255).to(torch.uint8), torch.arange(20) % 2,
                      torch.full((20,), 3))
     hippocampus.store(data, torch.Generator().manual_seed(0))
@@ -84,25 +85,79 @@ def test_state_round_trips_and_a_lesion_empties_the_synapses():
     assert len(hippocampus) == 0 and hippocampus.memory.load == 0
 
 
-def attractor_cls(tmp_path, **options):
-    cfg = quick_config(train=TrainConfig(batch_size=32, iterations=40),
-                       model=MLPConfig(code_size=300, code_active=10),
-                       strategy=CLSConfig(store="codes", hippocampus="attractor",
-                                          attractor=AttractorConfig(store_probability=0.1),
-                                          sleep_steps=20, sleep_batch_size=32, **options))
-    return cfg
+def codes_with_a_shared_core(n: int, units: int = 300, active: int = 30) -> torch.Tensor:
+    """Correlated codes: 10 units on in every code, the other 20 at random."""
+    rest = torch.rand(n, units - 10, generator=torch.Generator().manual_seed(3))
+    codes = torch.zeros(n, units - 10).scatter_(1, rest.topk(active - 10, 1).indices, 1.0)
+    return torch.cat([torch.ones(n, 10), codes], 1)
 
 
-def test_a_cls_with_an_attractor_hippocampus_keeps_no_sample_and_forgets_less(tmp_path,
-                                                                             monkeypatch):
+def larger_ca3(**options) -> AttractorHippocampus:
+    return AttractorHippocampus(300, 30, store_probability=1.0, ca3_units=2000, ca3_active=10,
+                                seed=5, **options)
+
+
+def test_a_ca3_larger_than_the_code_replays_the_stored_codes_through_its_readout():
+    hippocampus = larger_ca3()
+    codes = codes_with_a_shared_core(150)
+    labels = torch.arange(150) % 3
+    hippocampus.store(TensorSet((codes * 255).to(torch.uint8), labels, torch.zeros(150)),
+                      torch.Generator().manual_seed(0))
+    dentate = hippocampus.dentate(codes)
+    share = (codes @ codes.T / 30).fill_diagonal_(0).sum() / (150 * 149)  # 0.36 by the core
+    # separated by the dentate: 0.005 (0.05 without its inhibition of the mean code)
+    assert (dentate @ dentate.T / 10).fill_diagonal_(0).sum() / (150 * 149) < share / 20
+    replay = hippocampus.sample(200, torch.Generator().manual_seed(1))
+    overlap, nearest = (to_float(replay.x) @ codes.T / 30).max(1)
+    assert (overlap == 1).float().mean() > 0.95  # the readout gives the stored code back
+    assert (labels[nearest] == replay.y).float().mean() > 0.95
+    ca3, readout = 2000 * 250 + 4 * 3 * 2000 + 8 * 3, 2000 * 38  # bits, tag counts, bits
+    dentate_state = 4 * 2000 + 8 + 4 * 300 + 8  # thresholds, seed, the code sum and its count
+    assert hippocampus.nbytes == ca3 + 2 * 3 + readout + dentate_state
+
+
+def test_a_larger_ca3_resumes_bit_exactly_and_refuses_a_store_of_another_shape():
+    hippocampus = larger_ca3()
+    codes = codes_with_a_shared_core(40)
+    hippocampus.store(TensorSet((codes * 255).to(torch.uint8), torch.arange(40) % 2,
+                                torch.zeros(40)), torch.Generator().manual_seed(0))
+    copy = larger_ca3()
+    copy.load_state_dict(hippocampus.state_dict())
+    first, second = (h.sample(16, torch.Generator().manual_seed(2)) for h in (hippocampus, copy))
+    assert torch.equal(first.x, second.x) and torch.equal(first.y, second.y)
+    with pytest.raises(ValueError, match="ca3_units"):
+        AttractorHippocampus(300, 30, store_probability=1.0).load_state_dict(
+            hippocampus.state_dict())
+    with pytest.raises(ValueError, match="ca3_active is the dentate's winners"):
+        AttractorHippocampus(300, 30, store_probability=1.0, ca3_units=100, ca3_active=200)
+
+
+def attractor_cls(**attractor):
+    return quick_config(train=TrainConfig(batch_size=32, iterations=40),
+                        model=MLPConfig(code_size=300, code_active=10),
+                        strategy=CLSConfig(store="codes", hippocampus="attractor",
+                                           attractor=AttractorConfig(store_probability=0.1,
+                                                                     **attractor),
+                                           sleep_steps=20, sleep_batch_size=32))
+
+
+@pytest.mark.parametrize("attractor, extra_bytes", [
+    ({}, 300 * 38),  # CA3 is the code: a row of 300 bits packed into 38 bytes
+    # a larger CA3 (bits), its readout to the code (bits), the dentate (thresholds, seed), the
+    # code sum and its count
+    ({"ca3_units": 600, "ca3_active": 10}, 600 * 75 + 600 * 38 + 4 * 600 + 8 + 4 * 300 + 8),
+])
+def test_a_cls_with_an_attractor_hippocampus_keeps_no_sample_and_forgets_less(
+        tmp_path, monkeypatch, attractor, extra_bytes):
     naive = run_experiment(quick_config(train=TrainConfig(batch_size=32, iterations=40),
                                         model=MLPConfig(code_size=300, code_active=10)),
                            tmp_path / "naive")
-    cfg = attractor_cls(tmp_path)
+    cfg = attractor_cls(**attractor)
     straight = run_experiment(cfg, tmp_path / "attractor")
     code_layer = 300 * (64 + 1) * 4  # the fixed projection and the thresholds
-    synapses = 300 * 38  # a row of 300 bits packed into 38 bytes
-    assert straight["strategy_bytes"] - code_layer - synapses == 10 * (4 * 300 + 8 + 2)
+    ca3 = attractor.get("ca3_units", 300)
+    tags = 10 * (4 * ca3 + 8 + 2)  # a count row, a size and a (task, label) pair per class
+    assert straight["strategy_bytes"] - code_layer - extra_bytes == tags
     assert straight["acc"] > naive["acc"] + 0.2
     resumed = killed_and_resumed(cfg, tmp_path / "resumed", monkeypatch)
     assert resumed["acc_matrix"] == straight["acc_matrix"]

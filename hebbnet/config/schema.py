@@ -234,6 +234,11 @@ class AttractorConfig:
     # split over 0.01 and 0.02, code 1,000/20: benchmarks/RESULTS.md, issue 15)
     store_probability: float = 0.02
     iterations: int = 10  # settling steps at most
+    # CA3 larger than the code: the code reaches it through a dentate expansion to ca3_units
+    # with ca3_active winners, and a CA3 -> CA1 readout gives a reactivated state's code back;
+    # null: CA3 is the code's own units
+    ca3_units: int | None = None
+    ca3_active: int = 20
 
 
 @dataclass

@@ -179,7 +179,7 @@ class ComplementaryLearningSystem(Strategy):
                              "model a sparse code, e.g. model.code_size=2000 "
                              "model.code_active=20.")
         code = next(m for m in self.model.modules() if isinstance(m, SparseCode))
-        return AttractorHippocampus(code.size, code.active, **attractor)
+        return AttractorHippocampus(code.size, code.active, **attractor, seed=seed)
 
     @property
     def lesioned(self) -> bool:
