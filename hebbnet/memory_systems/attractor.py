@@ -404,7 +404,7 @@ class AttractorHippocampus:
         return None
 
     def state_dict(self) -> dict:
-        state = {"memory": self.memory.state_dict(), "pairs": list(self.pairs)}
+        state: dict = {"memory": self.memory.state_dict(), "pairs": list(self.pairs)}
         if self.readout is not None:
             state |= {"readout": self.readout.synapses.packed(), "code_sum": self.code_sum,
                       "offered": self.offered}
