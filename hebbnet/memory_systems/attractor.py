@@ -311,7 +311,11 @@ class AttractorHippocampus:
     ``seed``; its thresholds are its drive by the mean code offered so far), and a reactivated
     CA3 state is replayed as the code the :class:`CorticalReadout` gives it. ``nbytes`` then
     adds the readout's bits, the dentate's thresholds and seed, and the running sum of the codes
-    offered (float32 a code unit, and the count).
+    offered (float32 a code unit, and the count). Such a hippocampus replays; it does not
+    complete a partial code: the dentate separates a half code from the whole (their dentate
+    patterns share 12 % of their units in a probe of 150 correlated codes), and the theory's
+    path for cued recall, the direct perforant path from the entorhinal cortex to CA3, is not
+    built.
 
     Args:
         units: N, the code's units.
