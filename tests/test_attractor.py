@@ -61,6 +61,25 @@ def test_past_capacity_it_warns_and_recall_says_it_is_unreliable():
     assert recall.stability.mean() < 0.9  # the signal a caller can act on
 
 
+def test_a_tag_is_read_by_every_unit_of_the_pattern_not_by_the_mean_count():
+    """Tag 0: a varied class of 100 patterns, among them x; tag 1: 10 patterns that all share
+    half of x's units. The mean count T[c]·x / n_c reads x as tag 1 (5 against about 0.2); a
+    unit of x that no pattern of tag 1 ever used rules tag 1 out."""
+    x = torch.zeros(1, N)
+    x[0, :K] = 1
+    small = torch.zeros(10, N)
+    small[:, : K // 2] = 1  # half of x's units, and 5 units of their own each
+    for i, pattern in enumerate(small):
+        pattern[N // 2 + 5 * i: N // 2 + 5 * i + 5] = 1
+    varied = torch.cat([x, sparse_patterns(99, seed=5)])
+    memory = AttractorMemory(N, K)
+    memory.store(varied, torch.zeros(100, dtype=torch.long))
+    memory.store(small, torch.ones(10, dtype=torch.long))
+    mean_count = x @ memory.tag_counts.float().T / memory.tag_sizes.float()
+    assert mean_count.argmax(1).item() == 1  # the readout this one replaced gets it wrong
+    assert memory.complete(x, torch.Generator().manual_seed(0)).tags.item() == 0
+
+
 @pytest.mark.parametrize("patterns, tags, message", [
     (torch.ones(2, N), torch.zeros(2, dtype=torch.long), f"exactly {K} ones"),
     (torch.zeros(2, N + 1), torch.zeros(2, dtype=torch.long), f"rows of {N} zeros and ones"),

@@ -32,16 +32,17 @@ c), and a recalled pattern x gets the tag of largest naive-Bayes log-likelihood,
 
 so a unit never active in a pattern of tag c all but rules c out (as a binary Willshaw readout
 would) and the counts decide among the tags every unit has been active with. (The mean count
-T[c]·x / n_c, the readout before 2026-12-05, gives 84–94 % of MNIST patterns' tags back at
-3,000–8,000 stored in 8,000 CA3 units; this one 99–100 %: benchmarks/RESULTS.md.) The counts are
-int32, ``4 · tags · N`` bytes.
+T[c]·x / n_c, the readout before 2026-12-05, gives 83–93 % of reactivated MNIST patterns' tags
+back at 3,000–12,000 stored in 10,000 CA3 units; this one 100 %: benchmarks/RESULTS.md.) The
+counts are int32, ``4 · tags · N`` bytes.
 
 A CA3 larger than the code (``ca3_units``): the cortex's code c (N_c units, k_c on) reaches CA3
 through the dentate gyrus, a fixed random expansion with k winners whose thresholds follow the
 mean code offered so far (feedforward inhibition; :class:`hebbnet.layers.SparseCode`), which
 makes correlated codes nearly as separate as random ones; CA3 stores the dentate pattern x, and
-a hetero-associative Willshaw matrix learns the way back, CA3 → CA1 → cortex (:class:`CorticalReadout`):
-V_ij ← max(V_ij, x_i c_j), a CA3 state read out as the k_c code units it drives most.
+a hetero-associative Willshaw matrix learns the way back, CA3 → CA1 → cortex
+(:class:`CorticalReadout`): V_ij ← max(V_ij, x_i c_j), a CA3 state read out as the k_c code
+units it drives most.
 
 Written here because no maintained library offers a Willshaw network with tensors.
 """
@@ -91,7 +92,9 @@ class WillshawSynapses:
 
     @property
     def nbytes(self) -> int:
-        return self.packed().nbytes
+        """What :meth:`packed` holds: pre × ⌈post / 8⌉."""
+        pre, post = self.weights.shape
+        return pre * ((post + 7) // 8)
 
     def potentiate(self, pre: torch.Tensor, post: torch.Tensor) -> None:
         """Set W_ij for every unit pair active together in a row of ``pre`` (B, pre) and of
