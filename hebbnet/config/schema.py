@@ -231,7 +231,8 @@ class SpikingSleepConfig:
 @dataclass
 class AttractorConfig:
     # share of the stream's samples stored in CA3's synapses (0.02 chosen on the validation
-    # split over 0.01 and 0.02, code 1,000/20: benchmarks/RESULTS.md, issue 15)
+    # split over 0.01 and 0.02, code 1,000/20: benchmarks/RESULTS.md, issue 15; with
+    # ca3_units=10000 and the code 1,000/100, 0.15 was chosen over 0.1)
     store_probability: float = 0.02
     iterations: int = 10  # settling steps at most
     # CA3 larger than the code: the code reaches it through a dentate expansion to ca3_units
