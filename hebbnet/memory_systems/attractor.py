@@ -57,6 +57,7 @@ import torch
 from hebbnet.data import TensorSet
 from hebbnet.data.packing import pack_pixels, unpack_pixels
 from hebbnet.layers.sparse_code import SparseCode
+from hebbnet.rules.competitive import k_winners
 
 TAG_PSEUDOCOUNT = 1e-3  # ε of the tag readout: a count of zero all but rules a tag out
 
@@ -122,11 +123,6 @@ class WillshawSynapses:
                              f"packed matrix of shape {tuple(packed.shape)}.")
         self.weights = unpack_pixels(packed, 1, (post,)).float().div_(255)
         self.potentiated = int(self.weights.sum())
-
-
-def _winners(drive: torch.Tensor, k: int) -> torch.Tensor:
-    """The k most driven units of each row, as 0/1."""
-    return torch.zeros_like(drive).scatter_(1, drive.topk(k, dim=1).indices, 1.0)
 
 
 class AttractorMemory:
@@ -196,7 +192,7 @@ class AttractorMemory:
         jitter = torch.rand(x.shape, generator=generator) * 0.5  # the same at every step
         drive = self.synapses.drive(x)
         for _ in range(self.iterations):
-            settled = _winners(drive + 0.5 * x + jitter, self.active)  # ties: stay on, jitter
+            settled = k_winners(drive + 0.5 * x + jitter, self.active)  # ties: stay on, jitter
             if torch.equal(settled, x):
                 break
             x, drive = settled, self.synapses.drive(settled)
@@ -296,7 +292,7 @@ class CorticalReadout:
 
     def recall(self, states: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         drive = self.synapses.drive(states)
-        return _winners(drive + torch.rand(drive.shape, generator=generator) * 0.5,
+        return k_winners(drive + torch.rand(drive.shape, generator=generator) * 0.5,
                         self.code_active)
 
 
