@@ -23,6 +23,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from hebbnet.config.overrides import (
+    SavedOverridesError,
     missing_launcher_message,
     unknown_key_messages,
     with_saved_overrides,
@@ -31,8 +32,10 @@ from hebbnet.config.published import apply_published, override_keys, unpublished
 from hebbnet.config.schema import Config
 from hebbnet.config.store import register_configs
 from hebbnet.continual import RunDirectoryError, run_experiment
-from hebbnet.continual.factory import resolve_device
+from hebbnet.continual.checkpoint import CHECKPOINT_NAME
+from hebbnet.continual.factory import TENSORBOARD_NAME, resolve_device
 from hebbnet.continual.report import format_report
+from hebbnet.continual.run_directory import refuse_links
 from hebbnet.distributed import (
     RankFailedError,
     from_rank_zero,
@@ -69,7 +72,7 @@ def main(cfg: DictConfig) -> float:
         config = cast(Config, OmegaConf.to_object(cfg))
         metrics = run_experiment(config, run_dir, on_start=record.accept)
     except FloatingPointError as error:  # a NaN loss or weight
-        log.error("%s The checkpoint of the last finished task is kept in %s.", error, run_dir)
+        log.error("%s %s", error, _what_is_kept(run_dir))
         raise SystemExit(1) from error
     except (ValueError, TypeError, OSError, RunDirectoryError, RankFailedError) as error:
         log.error("%s", error)
@@ -77,10 +80,19 @@ def main(cfg: DictConfig) -> float:
     finally:
         record.close()
         leave_torchrun()
-    tensorboard_dir = run_dir / "tensorboard" if config.logger.name == "tensorboard" else None
+    tensorboard_dir = run_dir / TENSORBOARD_NAME if config.logger.name == "tensorboard" else None
     if not quiet:
         print(format_report(metrics, run_dir, tensorboard_dir))
     return metrics["acc"]
+
+
+def _what_is_kept(run_dir: Path) -> str:
+    """What a run stopped by a NaN leaves to resume from."""
+    if (run_dir / CHECKPOINT_NAME).exists():
+        return (f"The checkpoint of the last finished task is kept in {run_dir}: after the fix, "
+                "resume=true continues from it (a setting that changes what is trained needs a "
+                "new hydra.run.dir).")
+    return "No task had finished, so no checkpoint was written: start the run again after the fix."
 
 
 def _join_ranks(cfg: DictConfig, own_dir: Path) -> Path:
@@ -115,7 +127,9 @@ class _RunRecord:
 
     def accept(self) -> None:
         """Write ``.hydra/`` and log to the file from now on (appending, on resume), in the
-        console's format."""
+        console's format; neither may be a symbolic link, through which a directory someone
+        handed over would have the run write elsewhere."""
+        refuse_links(self.run_dir, [".hydra", self.log_name])
         (self.run_dir / ".hydra").mkdir(exist_ok=True)
         for name, text in self.files.items():
             write_text(self.run_dir / ".hydra" / name, text)
@@ -165,7 +179,11 @@ def run() -> None:
         print(usage())
         return
     # resume=true hydra.run.dir=DIR alone: the run's saved overrides come back first.
-    sys.argv[1:] = with_saved_overrides(sys.argv[1:])
+    try:
+        sys.argv[1:] = with_saved_overrides(sys.argv[1:], CONFIG_DIR)
+    except SavedOverridesError as error:
+        print(error, file=sys.stderr)
+        sys.exit(2)
     # Hydra rejects an unknown key without listing the valid ones: check first and explain.
     problems = unknown_key_messages(sys.argv[1:], CONFIG_DIR)
     if launcher := missing_launcher_message(sys.argv[1:]):

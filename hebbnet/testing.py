@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 
 KILL_POINTS: dict[str, str] = {
+    "start": "hebbnet.continual.runner:_open_run_directory",  # before the run's record exists
     "training step": "hebbnet.continual.strategies.base:Strategy.training_step",
     "evaluation": "hebbnet.continual.runner:accuracy_row",
     "checkpoint write": "hebbnet.files:torch.save",

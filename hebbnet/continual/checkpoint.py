@@ -1,4 +1,5 @@
-"""Atomic checkpoint files: a run killed while writing never leaves a broken checkpoint."""
+"""Atomic checkpoint files: a run killed while writing never leaves a broken checkpoint, and
+a damaged or foreign file is named, not unpickled into a traceback."""
 
 from __future__ import annotations
 
@@ -6,9 +7,16 @@ from pathlib import Path
 
 import torch
 
+from hebbnet.continual.run_directory import RunDirectoryError
 from hebbnet.files import save_tensors
 
 CHECKPOINT_NAME = "checkpoint.pt"
+# What a run's checkpoint holds (hebbnet.continual.runner writes it).
+CHECKPOINT_ENTRIES = ("config", "model", "strategy", "order_generator", "torch_rng", "state")
+
+
+class CheckpointError(RunDirectoryError):
+    """A run directory's checkpoint cannot be read, or is not a run's checkpoint."""
 
 
 def save_checkpoint(path: Path, payload: dict) -> None:
@@ -17,10 +25,20 @@ def save_checkpoint(path: Path, payload: dict) -> None:
 
 
 def load_checkpoint(path: Path) -> dict:
+    """The checkpoint at ``path``: read with ``weights_only`` (tensors and plain data, never an
+    object of the file's choosing) and checked to hold every entry a run writes."""
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for a damaged file
-        raise RuntimeError(
-            f"Cannot read the checkpoint {path} ({type(error).__name__}: {error}). "
-            "Delete it to start the run afresh, or point hydra.run.dir at another run."
-        ) from error
+        raise CheckpointError(
+            f"Cannot read the checkpoint {path} ({type(error).__name__}: {error}). It is "
+            "damaged or not a checkpoint: delete it (or move it away) to start the run "
+            "afresh, or point hydra.run.dir at another run."
+        ) from None
+    missing = [e for e in CHECKPOINT_ENTRIES if not isinstance(payload, dict) or e not in payload]
+    if missing:
+        raise CheckpointError(
+            f"{path} is not a hebbnet run's checkpoint (it lacks {', '.join(missing)}). Move it "
+            "away to start the run afresh, or point hydra.run.dir at another run."
+        )
+    return payload

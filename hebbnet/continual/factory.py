@@ -24,6 +24,7 @@ from hebbnet.distributed import local_device
 from hebbnet.monitor import LOGGERS, NullLogger, TensorBoardLogger
 
 BENCHMARK_KINDS = ("split", "permuted", "rotated")
+TENSORBOARD_NAME = "tensorboard"  # the TensorBoard logger's folder in a run directory
 
 
 def build_benchmark(cfg: BenchmarkConfig, data_root: str, generator: torch.Generator) -> Benchmark:
@@ -80,7 +81,7 @@ def build_logger(cfg: LoggerConfig, run_dir, purge_step: int | None) -> NullLogg
         raise ValueError(f"Unknown logger {cfg.name!r}; valid: {', '.join(LOGGERS)}.")
     if cfg.name == "none":
         return NullLogger()
-    return TensorBoardLogger(run_dir / "tensorboard", cfg.histograms, purge_step)
+    return TensorBoardLogger(run_dir / TENSORBOARD_NAME, cfg.histograms, purge_step)
 
 
 def set_threads(threads: int | None) -> int:

@@ -39,6 +39,19 @@ def make_run_directory(run_dir: Path) -> None:
         ) from error
 
 
+def refuse_links(run_dir: Path, names: list[str]) -> None:
+    """Refuse a run directory in which any of ``names`` — files and folders the run opens to
+    write into, rather than replace — is a symbolic link: writing through it would write
+    wherever it points (a log appended to a file of the user's, say)."""
+    links = [name for name in names if (run_dir / name).is_symlink()]
+    if links:
+        raise RunDirectoryError(
+            f"{', '.join(str(run_dir / name) for name in links)} in the run directory is a "
+            "symbolic link; a run writes only into its own directory. Remove the link, or "
+            "choose another hydra.run.dir."
+        )
+
+
 @contextmanager
 def exclusive(run_dir: Path) -> Iterator[None]:
     """Hold the lock on the existing directory ``run_dir``; refuse if another run holds it."""

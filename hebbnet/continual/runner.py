@@ -31,19 +31,31 @@ from omegaconf import OmegaConf
 from torch import nn
 from tqdm import tqdm
 
+from hebbnet.config.overrides import RESUMABLE_CHANGES
 from hebbnet.config.schema import Config
 from hebbnet.continual import metrics as cl_metrics
 from hebbnet.continual.benchmark import Benchmark, Experience, carve_validation, check_benchmark
-from hebbnet.continual.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
+from hebbnet.continual.checkpoint import (
+    CHECKPOINT_NAME,
+    CheckpointError,
+    load_checkpoint,
+    save_checkpoint,
+)
 from hebbnet.continual.evaluation import accuracy_row
 from hebbnet.continual.factory import (
+    TENSORBOARD_NAME,
     build_benchmark,
     build_logger,
     build_strategy,
     resolve_device,
     set_threads,
 )
-from hebbnet.continual.run_directory import RunDirectoryError, exclusive, make_run_directory
+from hebbnet.continual.run_directory import (
+    RunDirectoryError,
+    exclusive,
+    make_run_directory,
+    refuse_links,
+)
 from hebbnet.continual.scenario import Scenario
 from hebbnet.continual.strategies import Strategy
 from hebbnet.distributed import check_ranks_agree, join_torchrun, raise_if_any_rank_failed, rank
@@ -56,8 +68,6 @@ from hebbnet.structural import structure_report
 log = logging.getLogger(__name__)
 
 METRICS_NAME = "metrics.json"
-# Config entries a resumed run may change: where data sits, where it runs, how it logs.
-RESUMABLE_CHANGES = ("resume", "device", "threads", "data", "logger")
 
 
 class NonFiniteStateError(FloatingPointError):
@@ -107,9 +117,10 @@ def run_experiment(cfg: Config, run_dir: str | Path,
     """Run (or resume) the experiment ``cfg`` in ``run_dir`` and return its metrics.
 
     Nothing is written into ``run_dir`` before the run is accepted: the directory locked for
-    this process, the parts built, and any checkpoint there found to belong to this config
-    (with ``resume=true``). Then ``on_start()`` runs (``train.py`` writes Hydra's record of the
-    run and opens its log file there), and training begins.
+    this process, and any checkpoint there found to belong to this config (with
+    ``resume=true``). Then, before anything else, ``on_start()`` runs (``train.py`` writes
+    Hydra's record of the run, the overrides a resume reads back, and opens its log file
+    there), the parts are built and training begins.
 
     Your own parts replace what the config's group would build (the config still gives the
     seed, scenario, schedule, validation share and logging):
@@ -127,10 +138,8 @@ def run_experiment(cfg: Config, run_dir: str | Path,
     run_dir = Path(run_dir)
     started = time.perf_counter()
     with ExitStack() as lock:
-        parts, state = _start(cfg, run_dir, lock, model, strategy, benchmark)
+        parts, state = _start(cfg, run_dir, lock, on_start, model, strategy, benchmark)
         writes = rank() == 0  # under torchrun, rank 0 alone writes the run directory
-        if writes:
-            _open_run_directory(cfg, run_dir, on_start)
         purge_step = state.global_step + 1 if state.global_step else None
         logger = build_logger(cfg.logger, run_dir, purge_step) if writes else NullLogger()
         try:
@@ -149,7 +158,7 @@ def run_experiment(cfg: Config, run_dir: str | Path,
     return result
 
 
-def _start(cfg: Config, run_dir: Path, lock: ExitStack, model, strategy, benchmark
+def _start(cfg: Config, run_dir: Path, lock: ExitStack, on_start, model, strategy, benchmark
            ) -> tuple[_Parts, RunState]:
     """Take the run directory (into ``lock``), build the parts and start or resume. Under
     ``torchrun`` every rank builds its replica and reads the checkpoint, rank 0 alone takes the
@@ -159,20 +168,38 @@ def _start(cfg: Config, run_dir: Path, lock: ExitStack, model, strategy, benchma
                       "Start every rank with the same overrides and hydra.run.dir.")
     error = None
     try:
-        if rank() == 0:
-            make_run_directory(run_dir)
-            lock.enter_context(exclusive(run_dir))
+        checkpoint = _take_run_directory(cfg, run_dir, lock, on_start)
         parts = _build_parts(cfg, model, strategy, benchmark)
-        state = _start_or_resume(cfg, run_dir, parts)
+        if checkpoint:
+            state = _restore(run_dir / CHECKPOINT_NAME, checkpoint, parts)
+            log.info("Resuming %s at task %d of %d", run_dir, state.next_task,
+                     parts.benchmark.n_tasks)
+        else:
+            state = _fresh_state(cfg, parts)
     except Exception as caught:  # every rank must hear of it; then it is raised
         error = caught
     raise_if_any_rank_failed(error)
     return parts, state
 
 
+def _take_run_directory(cfg: Config, run_dir: Path, lock: ExitStack,
+                        on_start: Callable[[], None] | None) -> dict | None:
+    """Lock ``run_dir`` (rank 0), read its checkpoint (every rank) — refused unless it belongs
+    to this config and ``resume=true`` — then accept the run (rank 0: the caller's record,
+    what a killed writer left removed, the config saved). Returns the checkpoint, if any."""
+    if rank() == 0:
+        make_run_directory(run_dir)
+        lock.enter_context(exclusive(run_dir))
+    checkpoint = _read_checkpoint(run_dir / CHECKPOINT_NAME, cfg)
+    if rank() == 0:
+        _open_run_directory(cfg, run_dir, on_start)
+    return checkpoint
+
+
 def _open_run_directory(cfg: Config, run_dir: Path, on_start: Callable[[], None] | None) -> None:
     """The run is accepted: let the caller write its record, clear what a killed run left and
     save the config."""
+    refuse_links(run_dir, [TENSORBOARD_NAME])
     if on_start is not None:
         on_start()
     for leftover in remove_temporaries(run_dir):
@@ -242,14 +269,9 @@ def _called(factory, name: str, arguments: tuple, kind: type):
     return built
 
 
-def _start_or_resume(cfg: Config, run_dir: Path, parts: _Parts) -> RunState:
-    checkpoint_path = run_dir / CHECKPOINT_NAME
-    if checkpoint_path.exists():
-        state = _restore(checkpoint_path, cfg, parts)
-        log.info("Resuming %s at task %d of %d", run_dir, state.next_task, parts.benchmark.n_tasks)
-        return state
+def _fresh_state(cfg: Config, parts: _Parts) -> RunState:
     if cfg.resume:
-        log.warning("resume=true but %s has no checkpoint: starting afresh.", run_dir)
+        log.warning("resume=true but the run directory has no checkpoint: starting afresh.")
     random_init, val_random_init = _evaluate(cfg, parts)
     return RunState(random_init=random_init, val_random_init=val_random_init)
 
@@ -375,7 +397,12 @@ def _checkpoint(cfg: Config, parts: _Parts, state: RunState) -> dict:
     }
 
 
-def _restore(path: Path, cfg: Config, parts: _Parts) -> RunState:
+def _read_checkpoint(path: Path, cfg: Config) -> dict | None:
+    """The checkpoint at ``path``, if there is one and this run may continue it: refused
+    without ``resume=true``, or when it is not a run's checkpoint or was made by another
+    config."""
+    if not path.exists():
+        return None
     if not cfg.resume:
         raise RunDirectoryError(
             f"{path.parent} already holds a checkpoint. Pass resume=true to continue that run, "
@@ -389,11 +416,24 @@ def _restore(path: Path, cfg: Config, parts: _Parts) -> RunState:
             f"{path} belongs to a run with a different config (differs in: {', '.join(changed)}). "
             "Resume with the same settings, or choose a new hydra.run.dir."
         )
-    parts.model.load_state_dict(payload["model"])
-    parts.strategy.load_state_dict(payload["strategy"])
-    parts.order_generator.set_state(payload["order_generator"])
-    torch.set_rng_state(payload["torch_rng"])
-    return RunState(**payload["state"])
+    return payload
+
+
+def _restore(path: Path, payload: dict, parts: _Parts) -> RunState:
+    """The parts and the run's progress as the checkpoint ``payload`` (read from ``path``)
+    left them."""
+    try:
+        parts.model.load_state_dict(payload["model"])
+        parts.strategy.load_state_dict(payload["strategy"])
+        parts.order_generator.set_state(payload["order_generator"])
+        torch.set_rng_state(payload["torch_rng"])
+        return RunState(**payload["state"])
+    except (RuntimeError, KeyError, TypeError, ValueError) as error:
+        raise CheckpointError(
+            f"The checkpoint {path} does not fit this run's model or strategy, though its config "
+            f"does ({type(error).__name__}: {error}): another version of hebbnet wrote it, or it "
+            "was edited. Resume with the version that wrote it, or delete it to start afresh."
+        ) from error
 
 
 def _comparable(cfg: Config) -> dict:
