@@ -14,6 +14,10 @@ writes the same rows as CSV; ``--figure FILE.png`` draws each setting's average 
 the tasks seen so far, after each task, as mean ± std over seeds.
 
     python -m hebbnet.continual.aggregate multirun/cls_vs_er --csv cls_vs_er.csv --figure cls_vs_er.png
+
+Every record is checked before it is used (:func:`check_metrics`, :func:`read_overrides`): a
+damaged or hand-edited one is refused with one :class:`RecordError` naming its path and what
+is wrong, which the command prints as one line.
 """
 
 from __future__ import annotations
@@ -21,16 +25,23 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import statistics
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
-from omegaconf import OmegaConf
+import yaml
 from scipy import stats
 
 NOT_SETTINGS = ("seed", "resume", "data.root", "hydra.", "logger.")
+RERUN = "Rerun that run, or move its folder out of the ones aggregated."
+
+
+class RecordError(ValueError):
+    """A run's record (its metrics.json or .hydra/overrides.yaml) that cannot be aggregated."""
 
 
 @dataclass(frozen=True)
@@ -60,13 +71,118 @@ def find_runs(folders: Iterable[Path]) -> list[Run]:
 def _read_run(directory: Path) -> Run:
     overrides_file = directory / ".hydra" / "overrides.yaml"
     if not overrides_file.exists():
-        raise FileNotFoundError(f"{directory} has metrics.json but no .hydra/overrides.yaml; "
-                                "runs made by train.py have both (a run from Python: give "
-                                "its folder to a table of your own).")
-    overrides = [str(o) for o in OmegaConf.load(overrides_file)]
-    settings = tuple(sorted(o for o in overrides
+        raise RecordError(f"{directory} has metrics.json but no .hydra/overrides.yaml; "
+                          "runs made by train.py have both (a run from Python: give "
+                          "its folder to a table of your own).")
+    settings = tuple(sorted(o for o in read_overrides(overrides_file)
                             if not o.lstrip("+~").startswith(NOT_SETTINGS)))
-    return Run(directory, settings, json.loads((directory / "metrics.json").read_text()))
+    return Run(directory, settings, read_metrics(directory / "metrics.json"))
+
+
+def read_overrides(path: Path) -> list[str]:
+    """The command-line overrides Hydra saved for a run: a YAML list of strings."""
+    try:
+        overrides = yaml.safe_load(path.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise RecordError(f"{path}: not valid YAML ({_first_line(error)}). {RERUN}") from error
+    if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
+        raise RecordError(f"{path}: holds {overrides!r:.80}, not a list of override strings "
+                          f"(train.py writes lines like '- seed=1'). {RERUN}")
+    return overrides
+
+
+def read_metrics(path: Path) -> dict:
+    """A run's metrics.json, parsed and checked (:func:`check_metrics`)."""
+    try:
+        metrics = json.loads(path.read_text())
+    except ValueError as error:  # JSONDecodeError, UnicodeDecodeError
+        raise RecordError(f"{path}: not valid JSON ({_first_line(error)}); the file is "
+                          f"truncated or damaged. {RERUN}") from error
+    check_metrics(path, metrics)
+    return metrics
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).splitlines()[0]
+
+
+Check = Callable[[object], str | None]  # what is wrong with a value, or None
+
+
+def check_number(value: object, low: float = -math.inf, high: float = math.inf) -> str | None:
+    """A finite number in [low, high]. Where ``high`` is 1 the value is a fraction (or a
+    difference of two), and one that reads as a percent is named as one (32.3 for 0.323)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"is {value!r:.60}, not a number"
+    if not math.isfinite(value):
+        return f"is {value}, not a finite number"
+    if not low <= value <= high:
+        percent = high == 1 and 2 <= abs(value) <= 100  # beyond what rounding explains
+        return (f"is {value}, outside [{low}, {high}]"
+                + (f": it looks like a percent, and records hold fractions ({value / 100:g})"
+                   if percent else ""))
+    return None
+
+
+def check_integer(value: object, low: float = -math.inf) -> str | None:
+    """An int (not a bool, not a float) of at least ``low``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"is {value!r:.60}, not an integer"
+    return f"is {value}, below {low}" if value < low else None
+
+
+def check_matrix(value: object) -> str | None:
+    """A square T×T list of lists of accuracies (fractions)."""
+    if not isinstance(value, list) or not value or not all(isinstance(row, list) for row in value):
+        return f"is {value!r:.60}, not a list of rows (T×T accuracies)"
+    lengths = [len(row) for row in value]
+    if any(length != len(value) for length in lengths):
+        return f"has {len(value)} rows of lengths {lengths}; it must be square (T×T)"
+    for i, row in enumerate(value):
+        for j, entry in enumerate(row):
+            if problem := FRACTION(entry):
+                return f"entry [{i}][{j}] {problem}"
+    return None
+
+
+def check_validation(value: object) -> str | None:
+    """None (no validation split) or the validation metrics, whose ``acc`` is a fraction."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or "acc" not in value:
+        return f"is {value!r:.60}, neither null nor an object with an 'acc'"
+    problem = FRACTION(value["acc"])
+    return f"acc {problem}" if problem else None
+
+
+FRACTION: Check = partial(check_number, low=0, high=1)
+DIFFERENCE: Check = partial(check_number, low=-1, high=1)  # of two fractions: BWT, forgetting
+# What the table, CSV and figure read of each metrics.json, with its check
+# (see hebbnet.continual.metrics for what each means).
+FIELDS: dict[str, Check] = {
+    "seed": check_integer,
+    "acc": FRACTION,
+    "bwt": DIFFERENCE,
+    "forgetting": DIFFERENCE,
+    "strategy_bytes": partial(check_integer, low=0),
+    "train_seconds": partial(check_number, low=0),
+    "acc_matrix": check_matrix,
+    "validation": check_validation,
+}
+OPTIONAL = ("validation",)  # older records have none
+
+
+def check_metrics(path: Path, metrics: object) -> None:
+    """Refuse a metrics.json without a field the table reads, or with one out of its range:
+    one RecordError naming ``path``, the key and the problem."""
+    if not isinstance(metrics, dict):
+        raise RecordError(f"{path}: holds a {type(metrics).__name__}, not an object of "
+                          f"metrics. {RERUN}")
+    for key, check in FIELDS.items():
+        if key not in metrics and key not in OPTIONAL:
+            raise RecordError(f"{path}: no {key!r}; train.py writes it in every record. {RERUN}")
+        if problem := check(metrics.get(key)):
+            raise RecordError(f"{path}: {key} {problem}. {RERUN}")
 
 
 def confidence_interval(values: list[float], level: float = 0.95) -> float:
@@ -166,7 +282,10 @@ def main(argv: list[str] | None = None) -> None:
     missing = [str(f) for f in args.folders if not f.is_dir()]
     if missing:
         sys.exit(f"Not a directory: {', '.join(missing)}.")
-    runs = find_runs(args.folders)
+    try:
+        runs = find_runs(args.folders)
+    except (ValueError, OSError) as error:  # a damaged record, a seed twice, an unreadable file
+        sys.exit(str(error))
     if not runs:
         sys.exit(f"No finished run (a folder with metrics.json) under "
                  f"{', '.join(map(str, args.folders))}.")

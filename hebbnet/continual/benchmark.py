@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from hebbnet.data import ImageDataset, TensorSet
+from hebbnet.data.datasets import check_labels
 
 
 @dataclass(frozen=True)
@@ -75,22 +76,33 @@ def split_tasks(
 
 def check_benchmark(benchmark: Benchmark) -> None:
     """A benchmark built outside the harness holds what the harness needs: tasks of uint8
-    images (N, C, H, W) of one shape, integer labels; else a ValueError naming the task."""
+    images (N, C, H, W) of one shape, with int64 labels among the task's classes, which lie in
+    0..n_classes-1; else a ValueError naming the task."""
     if not benchmark.experiences:
         raise ValueError(f"Benchmark {benchmark.name!r} has no tasks.")
     for e in benchmark.experiences:
+        task = f"Benchmark {benchmark.name!r}, task {e.task_id}"
+        check_labels(torch.tensor(e.classes, dtype=torch.int64), range(benchmark.n_classes),
+                     f"{task}, classes", f"A task's classes are ids in 0..n_classes-1 "
+                     f"(Benchmark.n_classes = {benchmark.n_classes}).")
         for split, data in (("train", e.train), ("test", e.test)):
-            where = f"Benchmark {benchmark.name!r}, task {e.task_id}, {split} images"
-            if data.x.dtype != torch.uint8:
-                raise ValueError(f"{where} are {data.x.dtype}; the harness keeps images as uint8 "
-                                 "in [0, 255]: convert with (x * 255).round().to(torch.uint8).")
-            if tuple(data.x.shape[1:]) != tuple(benchmark.image_shape) or data.x.ndim != 4:
-                raise ValueError(f"{where} have shape {tuple(data.x.shape)}; expected (N, "
-                                 f"{', '.join(map(str, benchmark.image_shape))}) — (N, C, H, W).")
-            if data.y.dtype != torch.int64 or len(data.y) != len(data.x) or len(data) == 0:
-                raise ValueError(f"{where}: need one int64 label per image and at least one "
-                                 f"image; got {len(data.y)} labels ({data.y.dtype}) for "
-                                 f"{len(data.x)} images.")
+            _check_images(f"{task}, {split} images", data, benchmark.image_shape)
+            check_labels(data.y, e.classes, f"{task}, {split} labels",
+                         "Every label of a task is one of its classes (Experience.classes).")
+
+
+def _check_images(where: str, data: TensorSet, image_shape: tuple[int, ...]) -> None:
+    """uint8 images of ``image_shape``, one int64 label each, at least one."""
+    if data.x.dtype != torch.uint8:
+        raise ValueError(f"{where} are {data.x.dtype}; the harness keeps images as uint8 "
+                         "in [0, 255]: convert with (x * 255).round().to(torch.uint8).")
+    if tuple(data.x.shape[1:]) != tuple(image_shape) or data.x.ndim != 4:
+        raise ValueError(f"{where} have shape {tuple(data.x.shape)}; expected (N, "
+                         f"{', '.join(map(str, image_shape))}) — (N, C, H, W).")
+    if data.y.dtype != torch.int64 or len(data.y) != len(data.x) or len(data) == 0:
+        raise ValueError(f"{where}: need one int64 label per image and at least one "
+                         f"image; got {len(data.y)} labels ({data.y.dtype}) for "
+                         f"{len(data.x)} images.")
 
 
 def carve_validation(benchmark: Benchmark, fraction: float,

@@ -7,8 +7,8 @@ makes a 10-task Permuted MNIST fit in under 0.6 GB.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,20 +26,41 @@ IDX_FILES = {
     "test_images": "t10k-images-idx3-ubyte",
     "test_labels": "t10k-labels-idx1-ubyte",
 }
+IDX_CLASSES = 10  # MNIST, Fashion-MNIST and KMNIST: ten classes each
 DATASETS = ("digits", *IDX_FOLDERS)
+INTEGER_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
+FRESH_COPY = "Replace it with a fresh copy of the original file."
+RENUMBER = ("Labels are class ids 0..N-1: renumber them (torch.unique(y, return_inverse=True)), or "
+            "declare the number of classes, ImageDataset(..., classes=N); without it, N is the "
+            "first id with no training label.")
 # name -> loader(data_root) -> ImageDataset; filled by hebbnet.registry.register_dataset
 USER_DATASETS: dict[str, Callable[[Path], ImageDataset]] = {}
 
 
 @dataclass(frozen=True)
 class ImageDataset:
-    """Train and test images (uint8, N×C×H×W) with integer labels."""
+    """Train and test images (uint8, N×C×H×W) with integer labels, the class ids
+    0..``n_classes``-1.
+
+    ``classes`` declares how many classes there are (MNIST: 10). Left out, they are the ids
+    from 0 up to the first with no training label. Labels outside them are refused here, since
+    a stray label would otherwise widen the output layer and become a class of its own.
+    """
 
     name: str
     train_images: torch.Tensor
     train_labels: torch.Tensor
     test_images: torch.Tensor
     test_labels: torch.Tensor
+    classes: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.classes is not None and (not isinstance(self.classes, int) or self.classes < 1):
+            raise ValueError(f"ImageDataset {self.name!r}: classes={self.classes!r}; it is the "
+                             "number of classes, a positive int (or None to count them).")
+        for split, labels in (("train", self.train_labels), ("test", self.test_labels)):
+            check_labels(labels, range(self.n_classes), f"ImageDataset {self.name!r}, {split} labels",
+                         RENUMBER)
 
     @property
     def image_shape(self) -> tuple[int, ...]:
@@ -47,7 +68,36 @@ class ImageDataset:
 
     @property
     def n_classes(self) -> int:
-        return int(self.train_labels.max()) + 1
+        return self.classes if self.classes is not None else first_missing(self.train_labels)
+
+
+def first_missing(labels: torch.Tensor) -> int:
+    """The smallest class id ≥ 0 with no label: the number of classes a label set implies."""
+    present = torch.unique(labels[labels >= 0])
+    gaps = (present != torch.arange(len(present), device=present.device)).nonzero()
+    return int(gaps[0]) if len(gaps) else len(present)
+
+
+def check_labels(labels: torch.Tensor, classes: Sequence[int], where: str, fix: str,
+                 error: type[ValueError] = ValueError) -> None:
+    """Refuse ``labels`` that are not integers, one per sample, or not all among ``classes``:
+    one ``error`` naming ``where`` they are, the offending values, how many, and ``fix``."""
+    if labels.dtype not in INTEGER_DTYPES or labels.ndim != 1:
+        raise error(f"{where} are {labels.dtype} of shape {tuple(labels.shape)}; labels are "
+                    f"integer class ids, one per image (y.long()). {fix}")
+    allowed = torch.tensor(list(classes), dtype=torch.int64, device=labels.device)
+    outside = labels[~torch.isin(labels.long(), allowed)]
+    if len(outside):
+        values = outside.unique().tolist()
+        shown = ", ".join(map(str, values[:10])) + (", ..." if len(values) > 10 else "")
+        raise error(f"{where}: {len(outside)} of {len(labels)} labels are not among the "
+                    f"{len(allowed)} classes {_describe(classes)}: {shown}. {fix}")
+
+
+def _describe(classes: Sequence[int]) -> str:
+    """``0..9`` for a contiguous range from 0, else the tuple of ids."""
+    ids = tuple(classes)
+    return f"0..{len(ids) - 1}" if ids and ids == tuple(range(len(ids))) else str(ids)
 
 
 def pad_images(data: ImageDataset, pixels: int) -> ImageDataset:
@@ -57,8 +107,8 @@ def pad_images(data: ImageDataset, pixels: int) -> ImageDataset:
     if pixels == 0:
         return data
     border = (pixels,) * 4
-    return ImageDataset(data.name, F.pad(data.train_images, border), data.train_labels,
-                        F.pad(data.test_images, border), data.test_labels)
+    return replace(data, train_images=F.pad(data.train_images, border),
+                   test_images=F.pad(data.test_images, border))
 
 
 def to_float(images: torch.Tensor) -> torch.Tensor:
@@ -103,16 +153,22 @@ def load_digits() -> ImageDataset:
         torch.from_numpy(y_train.astype(np.int64)),
         torch.from_numpy(x_test),
         torch.from_numpy(y_test.astype(np.int64)),
+        classes=10,
     )
 
 
 def load_idx_dataset(name: str, root: Path) -> ImageDataset:
     """Read the four IDX files of an MNIST-family data set from ``root/<Name>/raw/``
-    (decoded once, then cached as tensors by their content: see :mod:`hebbnet.data.cache`)."""
+    (decoded once, then cached as tensors by their content: see :mod:`hebbnet.data.cache`).
+    The labels are checked against the ten classes after the cache, so no entry written
+    before the check, or damaged since, passes unchecked."""
     folder = root / IDX_FOLDERS[name] / "raw"
     files = {key: _find_idx_file(folder, stem, name) for key, stem in IDX_FILES.items()}
     tensors = cached_tensors(name, list(files.values()), lambda: _decode(folder, files))
-    return ImageDataset(name, **tensors)
+    for key in ("train_labels", "test_labels"):
+        check_labels(tensors[key], range(IDX_CLASSES), f"{name}, {files[key]}", FRESH_COPY,
+                     DataFileError)
+    return ImageDataset(name, **tensors, classes=IDX_CLASSES)
 
 
 def _decode(folder: Path, files: dict[str, Path]) -> dict[str, torch.Tensor]:
@@ -142,16 +198,15 @@ def _find_idx_file(folder: Path, stem: str, name: str) -> Path:
 def _check_pair(files: dict[str, Path], split: str, images: np.ndarray,
                 labels: np.ndarray) -> None:
     image_file, label_file = files[f"{split}_images"], files[f"{split}_labels"]
-    fresh = "Replace it with a fresh copy of the original file."
     if images.dtype != np.uint8 or images.ndim != 3:
         raise DataFileError(
             f"{image_file}: images must be uint8 of shape (N, H, W) (IDX type byte 0x08, 3 "
-            f"dimensions), got {images.dtype} {images.shape}. {fresh}"
+            f"dimensions), got {images.dtype} {images.shape}. {FRESH_COPY}"
         )
     if labels.dtype.kind not in "iu" or labels.ndim != 1:
         raise DataFileError(
             f"{label_file}: labels must be integers of shape (N,), got {labels.dtype} "
-            f"{labels.shape}. {fresh}"
+            f"{labels.shape}. {FRESH_COPY}"
         )
     if len(labels) != len(images):
         raise DataFileError(
@@ -159,6 +214,3 @@ def _check_pair(files: dict[str, Path], split: str, images: np.ndarray,
             "the image and label files do not belong together. Replace both with fresh copies "
             "of one release."
         )
-    if len(labels) and labels.min() < 0:
-        raise DataFileError(f"{label_file}: labels must be non-negative, found {labels.min()}. "
-                            f"{fresh}")
