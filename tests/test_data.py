@@ -80,8 +80,8 @@ def test_digits_are_embedded_and_scaled_to_bytes():
 
 
 def test_unknown_dataset_lists_valid_names():
-    with pytest.raises(ValueError, match="digits, mnist, fashion_mnist, kmnist"):
-        load_dataset("cifar10")
+    with pytest.raises(ValueError, match="digits, mnist, fashion_mnist, kmnist, cifar10, cifar100"):
+        load_dataset("imagenet")
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "MNIST").exists(), reason="real MNIST not present")

@@ -1,4 +1,4 @@
-"""Decoded data sets cached as tensor files, so a run decodes its IDX files only once.
+"""Decoded data sets cached as tensor files, so a run decodes its source files only once.
 
 The cache lives in ``$HEBBNET_CACHE`` (default ``~/.cache/hebbnet``; ``HEBBNET_CACHE=off``
 disables it, and nothing is then kept in memory either). An entry is named after a SHA-256
@@ -6,8 +6,9 @@ of the source files' bytes, so any change to a file's content — whatever its s
 name — is decoded afresh, and the same files under another path share one entry. Hashing
 reads the files on every load: 12 ms for MNIST's 11 MB here, against 24 ms to read the
 entry and 0.5 s to decode, so no shortcut by size and modification time is kept (it is the
-shortcut a rewritten file with a restored time defeats). A cache that cannot be written is
-skipped.
+shortcut a rewritten file with a restored time defeats). Where more than the bytes decides
+what they decode to — the folder a loose image lies in is its class — that text, the
+``context``, is hashed with them. A cache that cannot be written is skipped.
 """
 
 from __future__ import annotations
@@ -32,13 +33,14 @@ def cache_dir() -> Path | None:
     return None if setting.lower() in ("off", "") else Path(setting).expanduser()
 
 
-def cached_tensors(name: str, sources: list[Path], decode: Callable[[], Tensors]) -> Tensors:
+def cached_tensors(name: str, sources: list[Path], decode: Callable[[], Tensors],
+                   context: str = "") -> Tensors:
     """``decode()``'s tensors, read from the cache when files of the same content as
-    ``sources`` (in this order) were decoded before."""
+    ``sources`` (in this order), with the same ``context``, were decoded before."""
     folder = cache_dir()
     if folder is None:
         return decode()
-    path = folder / f"{name}-{content_key(sources)}.pt"
+    path = folder / f"{name}-{content_key(sources, context)}.pt"
     if path.is_file():
         try:
             return torch.load(path, weights_only=True)
@@ -53,9 +55,9 @@ def cached_tensors(name: str, sources: list[Path], decode: Callable[[], Tensors]
     return tensors
 
 
-def content_key(sources: list[Path]) -> str:
-    """SHA-256 over the bytes of ``sources`` in order (each file's length delimits it)."""
-    digest = hashlib.sha256()
+def content_key(sources: list[Path], context: str = "") -> str:
+    """SHA-256 over ``context`` and the bytes of ``sources`` in order (each length delimits it)."""
+    digest = hashlib.sha256(f"{len(context)}\n{context}".encode())
     for source in sources:
         digest.update(f"{source.stat().st_size}\n".encode())
         with open(source, "rb") as stream:

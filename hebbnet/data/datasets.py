@@ -1,14 +1,16 @@
-"""Image classification data sets, decoded once into uint8 tensors.
+"""The data sets known by name, as ``benchmark.dataset`` names them, found under ``data.root``;
+and the MNIST family's loader (IDX files, decoded once and cached).
 
-Images are kept as ``uint8`` tensors of shape ``(N, C, H, W)`` in [0, 255]; models receive
-them as floats in [0, 1] (see :func:`hebbnet.data.to_float`). Keeping bytes rather than floats
-makes a 10-task Permuted MNIST fit in under 0.6 GB.
+``digits`` ships with scikit-learn; ``mnist``, ``fashion_mnist`` and ``kmnist`` are read from
+``<root>/<Name>/raw/`` (:func:`load_idx_dataset`); ``cifar10`` and ``cifar100`` from the
+layouts :mod:`hebbnet.data.cifar` looks for; any other name is a loader registered with
+:func:`hebbnet.registry.register_dataset`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,7 +19,9 @@ import torch
 import torch.nn.functional as F
 
 from hebbnet.data.cache import cached_tensors
+from hebbnet.data.cifar import load_cifar10, load_cifar100
 from hebbnet.data.idx import DataFileError, read_idx
+from hebbnet.data.image_dataset import ImageDataset, check_labels
 
 IDX_FOLDERS = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST", "kmnist": "KMNIST"}
 IDX_FILES = {
@@ -27,77 +31,15 @@ IDX_FILES = {
     "test_labels": "t10k-labels-idx1-ubyte",
 }
 IDX_CLASSES = 10  # MNIST, Fashion-MNIST and KMNIST: ten classes each
-DATASETS = ("digits", *IDX_FOLDERS)
-INTEGER_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
+# name -> loader(data_root) -> ImageDataset, the root resolved; each looks for its own layouts
+FOUND_UNDER_ROOT: dict[str, Callable[[Path], ImageDataset]] = {
+    "cifar10": load_cifar10,
+    "cifar100": load_cifar100,
+}
+DATASETS = ("digits", *IDX_FOLDERS, *FOUND_UNDER_ROOT)
 FRESH_COPY = "Replace it with a fresh copy of the original file."
-RENUMBER = ("Labels are class ids 0..N-1: renumber them (torch.unique(y, return_inverse=True)), or "
-            "declare the number of classes, ImageDataset(..., classes=N); without it, N is the "
-            "first id with no training label.")
 # name -> loader(data_root) -> ImageDataset; filled by hebbnet.registry.register_dataset
 USER_DATASETS: dict[str, Callable[[Path], ImageDataset]] = {}
-
-
-@dataclass(frozen=True)
-class ImageDataset:
-    """Train and test images (uint8, N×C×H×W) with integer labels, the class ids
-    0..``n_classes``-1.
-
-    ``classes`` declares how many classes there are (MNIST: 10). Left out, they are the ids
-    from 0 up to the first with no training label. Labels outside them are refused here, since
-    a stray label would otherwise widen the output layer and become a class of its own.
-    """
-
-    name: str
-    train_images: torch.Tensor
-    train_labels: torch.Tensor
-    test_images: torch.Tensor
-    test_labels: torch.Tensor
-    classes: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.classes is not None and (not isinstance(self.classes, int) or self.classes < 1):
-            raise ValueError(f"ImageDataset {self.name!r}: classes={self.classes!r}; it is the "
-                             "number of classes, a positive int (or None to count them).")
-        for split, labels in (("train", self.train_labels), ("test", self.test_labels)):
-            check_labels(labels, range(self.n_classes), f"ImageDataset {self.name!r}, {split} labels",
-                         RENUMBER)
-
-    @property
-    def image_shape(self) -> tuple[int, ...]:
-        return tuple(self.train_images.shape[1:])
-
-    @property
-    def n_classes(self) -> int:
-        return self.classes if self.classes is not None else first_missing(self.train_labels)
-
-
-def first_missing(labels: torch.Tensor) -> int:
-    """The smallest class id ≥ 0 with no label: the number of classes a label set implies."""
-    present = torch.unique(labels[labels >= 0])
-    gaps = (present != torch.arange(len(present), device=present.device)).nonzero()
-    return int(gaps[0]) if len(gaps) else len(present)
-
-
-def check_labels(labels: torch.Tensor, classes: Sequence[int], where: str, fix: str,
-                 error: type[ValueError] = ValueError) -> None:
-    """Refuse ``labels`` that are not integers, one per sample, or not all among ``classes``:
-    one ``error`` naming ``where`` they are, the offending values, how many, and ``fix``."""
-    if labels.dtype not in INTEGER_DTYPES or labels.ndim != 1:
-        raise error(f"{where} are {labels.dtype} of shape {tuple(labels.shape)}; labels are "
-                    f"integer class ids, one per image (y.long()). {fix}")
-    allowed = torch.tensor(list(classes), dtype=torch.int64, device=labels.device)
-    outside = labels[~torch.isin(labels.long(), allowed)]
-    if len(outside):
-        values = outside.unique().tolist()
-        shown = ", ".join(map(str, values[:10])) + (", ..." if len(values) > 10 else "")
-        raise error(f"{where}: {len(outside)} of {len(labels)} labels are not among the "
-                    f"{len(allowed)} classes {_describe(classes)}: {shown}. {fix}")
-
-
-def _describe(classes: Sequence[int]) -> str:
-    """``0..9`` for a contiguous range from 0, else the tuple of ids."""
-    ids = tuple(classes)
-    return f"0..{len(ids) - 1}" if ids and ids == tuple(range(len(ids))) else str(ids)
 
 
 def pad_images(data: ImageDataset, pixels: int) -> ImageDataset:
@@ -117,12 +59,14 @@ def to_float(images: torch.Tensor) -> torch.Tensor:
 
 
 def load_dataset(name: str, root: str | Path = "data") -> ImageDataset:
-    """Load ``digits`` (shipped with scikit-learn), an IDX data set found under ``root``, or
-    one registered with :func:`hebbnet.registry.register_dataset`."""
+    """Load ``digits`` (shipped with scikit-learn), an IDX data set or CIFAR found under
+    ``root``, or one registered with :func:`hebbnet.registry.register_dataset`."""
     if name == "digits":
         return load_digits()
     if name in IDX_FOLDERS:
         return load_idx_dataset(name, Path(root).expanduser().resolve())
+    if name in FOUND_UNDER_ROOT:
+        return FOUND_UNDER_ROOT[name](Path(root).expanduser().resolve())
     if name in USER_DATASETS:
         data = USER_DATASETS[name](Path(root).expanduser())
         if not isinstance(data, ImageDataset):
@@ -168,7 +112,8 @@ def load_idx_dataset(name: str, root: Path) -> ImageDataset:
     for key in ("train_labels", "test_labels"):
         check_labels(tensors[key], range(IDX_CLASSES), f"{name}, {files[key]}", FRESH_COPY,
                      DataFileError)
-    return ImageDataset(name, **tensors, classes=IDX_CLASSES)
+    return ImageDataset(name, tensors["train_images"], tensors["train_labels"], tensors["test_images"],
+                        tensors["test_labels"], classes=IDX_CLASSES)
 
 
 def _decode(folder: Path, files: dict[str, Path]) -> dict[str, torch.Tensor]:
