@@ -22,7 +22,13 @@ and nothing in it learns: P is a buffer (saved with the model; for ``fan_in`` it
 and no gradient flows through the choice of winners. Given a ``seed``, P is drawn from it and
 not saved: rebuilding the code needs the seed and the thresholds (:meth:`stored_bytes`), not
 the D × size matrix. The binary projection runs as a sparse
-matrix product, size·fan_in multiply-adds per input instead of size·D.
+matrix product, size·fan_in multiply-adds per input instead of size·D (in float32 for a code
+moved to a half-precision dtype, whose sparse products torch lacks on the CPU).
+
+NaN or Inf input is refused, by :meth:`SparseCode.forward` and :meth:`SparseCode.calibrate`
+alike, with a ValueError: the k winners of NaN drives are a confident code of nothing, and one
+NaN in the calibration data turns every threshold into NaN, after which every input gets the
+same code. One reduction over the input per call (on an accelerator, one sync).
 """
 
 from __future__ import annotations
@@ -32,7 +38,18 @@ import warnings
 import torch
 from torch import nn
 
+from hebbnet.layers.plastic import all_finite
 from hebbnet.structural.neurogenesis import Neurogenesis
+
+
+def refuse_non_finite(flat: torch.Tensor, call: str, because: str) -> None:
+    """A ValueError naming ``SparseCode.<call>``, the NaN or Inf values of its input ``flat``
+    and what to check, if there are any."""
+    if bool(all_finite(flat)):
+        return
+    raise ValueError(f"SparseCode.{call} received NaN or Inf input ({int((~flat.isfinite()).sum())} of "
+                     f"{flat.numel()} values): {because}. Check what feeds it (a normalisation "
+                     "dividing by 0, an upstream layer's output) and clean the input first.")
 
 
 class SparseCode(nn.Module):
@@ -96,6 +113,7 @@ class SparseCode(nn.Module):
         if flat.shape[1] != self.in_features:
             raise ValueError(f"SparseCode expects {self.in_features} input values per sample, "
                              f"got {flat.shape[1]} (input shape {tuple(x.shape)}).")
+        refuse_non_finite(flat, "forward", "its k winners would be drawn from NaN drives")
         drive = self.drive(flat.detach()) - self.threshold
         if self.neurogenesis is not None:
             drive = self.neurogenesis.compete(drive)
@@ -117,6 +135,8 @@ class SparseCode(nn.Module):
     def calibrate(self, inputs: torch.Tensor, batch_size: int = 4096) -> None:
         """Each unit's threshold θ_i ← its mean drive over ``inputs`` (N, ...)."""
         flat = inputs.reshape(len(inputs), -1)
+        refuse_non_finite(flat, "calibrate", "every threshold would become NaN and every "
+                                             "input then get the same code")
         total = sum((self.drive(part).sum(0) for part in flat.split(batch_size)),
                     torch.zeros_like(self.threshold))
         self.threshold.copy_(total / len(flat))
@@ -126,13 +146,14 @@ class SparseCode(nn.Module):
         if self.fan_in is None:
             return flat.to(self.projection.dtype) @ self.projection.T
         rows = torch.arange(0, self.size * self.fan_in + 1, self.fan_in, device=flat.device)
+        values = flat if flat.element_size() >= 4 else flat.float()
         with warnings.catch_warnings():  # CSR is "beta" in torch; 4× faster here than COO
             warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta")
             projection = torch.sparse_csr_tensor(rows, self.inputs.flatten(),
-                                                 flat.new_ones(self.size * self.fan_in),
+                                                 values.new_ones(self.size * self.fan_in),
                                                  (self.size, self.in_features),
                                                  check_invariants=False)
-        return (projection @ flat.T).T
+        return (projection @ values.T).T.to(flat.dtype)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, size={self.size}, active={self.active}, "

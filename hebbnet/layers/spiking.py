@@ -8,11 +8,22 @@ updates the weights in place (``update="local"``) or writes ``−ΔW`` into ``we
 adaptive thresholds alike. Call :meth:`reset` between independent inputs: it returns the
 membranes to rest and clears the rule's traces.
 
+Input must be spikes. While it learns by a spike-timing rule (STDP, triplet or reward-modulated
+STDP, calcium), the layer refuses any input value but 0 and 1 with a ValueError naming the
+encoders of :mod:`hebbnet.spiking.encoders` (:meth:`PlasticLayer.check_values`): the rules'
+traces add each value as one spike, so spikes of height 10⁶ saturate depression and clip every
+weight to 0, and a value of 0.5 (a rate or a probability fed by mistake) is half a spike, which
+no neuron emits. Refused rather than binarised, which would learn from a probability as from a
+certain spike. The check is one reduction over the input, the one that already refused NaN.
+
 Weights are the voltage jump (mV) one presynaptic spike gives; they start uniform in
 [0, ``init_max``] and, in local mode, are clipped to [0, ``w_max``] after every update.
-A layer whose inputs spike while its neurons fire nothing in its first 64 steps
+A layer whose inputs spike while its neurons fire nothing in a window of 64 steps
 (:data:`~hebbnet.layers.plastic.CHECK_EVERY`) warns once, with the depolarisation its drive
-reaches against the threshold (:meth:`SpikingLinear.warn_if_silent`).
+reaches against the threshold (:meth:`SpikingLinear.warn_if_silent`). It watches its first
+window, then one in every :data:`SILENCE_EVERY` (a window costs two sums per step): learning
+can silence a layer later (triplet STDP's default amplitudes on 200 Hz of uncorrelated input
+depress a layer that fired a few spikes at first into silence within 4,000 steps).
 """
 
 from __future__ import annotations
@@ -33,6 +44,8 @@ from hebbnet.rules import RULES, make_rule
 from hebbnet.spiking.neurons import LIF, AdaptiveLIF
 from hebbnet.structural.turnover import SynapseTurnover
 
+SILENCE_EVERY = 16  # the silence check watches one window of CHECK_EVERY steps in this many
+
 
 class SpikingLinear(PlasticLayer):
     """Spiking neurons driven through plastic synapses, one time step per call.
@@ -49,7 +62,8 @@ class SpikingLinear(PlasticLayer):
         lr, update, homeostasis, consolidation, schedule, structure: as :class:`PlasticLayer`.
 
     Shape:
-        - Input: (N, in_features) spikes (0/1) of one time step.
+        - Input: (N, in_features) spikes (0/1) of one time step; other values are refused
+          while a spike-timing rule learns (see the module).
         - Output: (N, out_features) spikes of that step.
 
     Example::
@@ -75,7 +89,7 @@ class SpikingLinear(PlasticLayer):
                              "give both the same dt.")
         super().__init__((out_features, in_features), in_features, rule, lr, update, False,
                          homeostasis, "response", 1.0, consolidation, schedule, structure)
-        self.checks_collapse = False  # spike trains: see warn_if_silent
+        self.checks_collapse = self.checks_silence = False  # spike trains: see warn_if_silent
         if self.neurogenesis is not None:
             raise ValueError("SpikingLinear does not take Neurogenesis (its neurons integrate "
                              "the drive over time, so silencing it needs the neuron model's "
@@ -86,6 +100,12 @@ class SpikingLinear(PlasticLayer):
         self.neurons, self.w_max, self.init_max = neurons, w_max, init_max
         self.in_features, self.out_features = in_features, out_features
         self.silence_check: _SilenceCheck | None = _SilenceCheck()
+
+    @property
+    def takes_spikes(self) -> bool:
+        """Whether the rule learns from spikes (STDP, triplet and reward-modulated STDP,
+        calcium), so learning refuses other values (see the module)."""
+        return self.rule.takes_spikes
 
     def reset(self) -> None:
         """Start a new input: membranes at rest, traces cleared (learned state is kept)."""
@@ -105,28 +125,32 @@ class SpikingLinear(PlasticLayer):
             self.learn(spikes.detach(), out, u.detach())
         check = self.silence_check
         if check is not None and not torch.compiler.is_compiling():
-            if check.observe(spikes.detach(), out.detach()):
-                self.silence_check = None  # one window, then the layer stops counting
-                self.warn_if_silent(check)
+            if check.observe(spikes.detach(), out.detach()):  # a window is full
+                self.silence_check = None if self.warn_if_silent(check) else check.next()
         return out
 
-    def warn_if_silent(self, check: _SilenceCheck) -> None:
-        """After the first :data:`CHECK_EVERY` steps: warn once if input spikes arrived and
-        no neuron fired, with the depolarisation the drive reaches against the threshold."""
+    def warn_if_silent(self, check: _SilenceCheck) -> bool:
+        """At the end of a watched window of :data:`CHECK_EVERY` steps: warn (and return True)
+        if input spikes arrived and no neuron fired, with the depolarisation the drive reaches
+        against the threshold."""
         inputs = torch.as_tensor(check.input_spikes)
         if int(check.output_spikes) or not int(inputs.sum()):
-            return
+            return False
         per_step = self.weight.detach() @ (inputs / check.samples)  # mV, per neuron
         params = self.neurons.params
         lift = per_step / (1 - math.exp(-self.neurons.dt / params.tau_mem))  # steady state
         gap = params.v_threshold - params.v_rest
+        learned = (f"Learning has moved its mean weight to {float(self.weight.mean()):.3g} mV "
+                   f"(from about {self.init_max / 2:.3g} at the start). " if check.first else "")
         warnings.warn(
-            f"{type(self).__name__}({self.extra_repr()}) fired no spike in {check.steps} steps "
-            f"while its inputs spiked {int(inputs.sum())} times: at these input rates "
-            f"the drive lifts the membranes {float(lift.mean()):.1f} mV above rest on average "
-            f"(at most {float(lift.max()):.1f}), and {gap:.1f} mV reach the threshold. Start "
-            f"with larger weights (init_max={self.init_max}), lower the neurons' v_threshold, "
-            "lengthen their tau_mem, or raise the input rates.", stacklevel=3)
+            f"{type(self).__name__}({self.extra_repr()}) fired no spike in {CHECK_EVERY} steps "
+            f"(steps {check.first + 1} to {check.step}) while its inputs spiked "
+            f"{int(inputs.sum())} times: at these input rates the drive lifts the membranes "
+            f"{float(lift.mean()):.1f} mV above rest on average (at most {float(lift.max()):.1f}),"
+            f" and {gap:.1f} mV reach the threshold. {learned}Start with larger weights "
+            f"(init_max={self.init_max}), lower the neurons' v_threshold, lengthen their "
+            "tau_mem, or raise the input rates.", stacklevel=3)
+        return True
 
     def bound_weights(self) -> None:
         if self.w_max is not None:
@@ -138,20 +162,28 @@ class SpikingLinear(PlasticLayer):
 
 
 class _SilenceCheck:
-    """Input and output spike counts over a layer's first :data:`CHECK_EVERY` steps, kept on
-    the device (read once, at the end)."""
+    """Input and output spike counts over the window of :data:`CHECK_EVERY` steps after step
+    ``first`` of a layer's life (``step``: the steps it has seen), kept on the device and
+    read once, at the window's end."""
 
-    def __init__(self) -> None:
-        self.steps, self.samples = 0, 0
+    def __init__(self, first: int = 0, step: int = 0) -> None:
+        self.first, self.step, self.samples = first, step, 0
         self.input_spikes: torch.Tensor | float = 0.0
         self.output_spikes: torch.Tensor | float = 0.0
 
     def observe(self, spikes: torch.Tensor, out: torch.Tensor) -> bool:
-        """Count one step; True once the window is full."""
+        """Count one step (its spikes only within the window); True once the window is full."""
+        self.step += 1
+        if self.step <= self.first:
+            return False
         self.input_spikes = self.input_spikes + spikes.sum(0)
         self.output_spikes = self.output_spikes + out.sum()
-        self.steps, self.samples = self.steps + 1, self.samples + len(spikes)
-        return self.steps >= CHECK_EVERY
+        self.samples += len(spikes)
+        return self.step >= self.first + CHECK_EVERY
+
+    def next(self) -> _SilenceCheck:
+        """The check of the next watched window, :data:`SILENCE_EVERY` windows on."""
+        return _SilenceCheck(self.first + SILENCE_EVERY * CHECK_EVERY, self.step)
 
 
 def _spiking_rule(rule, n_in: int, n_out: int, dt: float):

@@ -57,6 +57,20 @@ class BCM(PlasticityRule):
         return OuterUpdate(post * (post - self.theta), pre,
                            restoring=self.theta.clamp_min(0) * (pre * pre).sum(1).mean())
 
+    def silence_hint(self, pre: torch.Tensor, lr: float) -> str:
+        """A unit whose drive is below 0 for every input answers y = 0 and learns no more
+        (ΔW ∝ y). On one repeated input the response settles at y = θ = 1 when the threshold
+        keeps up, lr·⟨|x|²⟩·tau ≤ 1; beyond that the response overshoots θ, then depression
+        overshoots 0 (16 inputs of 0.5 at lr 0.01 for 2·10⁴ updates: y = θ = 1 up to 1,
+        oscillating at 1.2 and 1.6, every unit silent from 2 on)."""
+        hint = "BCM units whose drive is below 0 for every input learn no more (y = 0, so ΔW = 0)"
+        lag = lr * float(pre.float().square().sum(1).mean()) * self.tau
+        if lag <= 1:
+            return hint
+        return (f"{hint}; depression pushed them there because the threshold lags the response "
+                f"(lr·⟨|x|²⟩·tau = {lag:.3g} > 1): lower lr, the input's scale, or tau "
+                "(BCM(n_out, tau=...))")
+
     def reset(self) -> None:
         self.theta.fill_(self.theta0)
 

@@ -53,6 +53,16 @@ def krotov_hopfield_update(pre: torch.Tensor, weight: torch.Tensor, p: float, k:
     return update / update.abs().max().clamp_min(1e-30)
 
 
+def check_k(rule: PlasticityRule, k: int, n_out: int) -> None:
+    """A ValueError naming the fix when a rule that ranks the ``k`` largest drives of each
+    sample is given a layer of fewer than ``k`` units."""
+    if k > n_out:
+        raise ValueError(f"{type(rule).__name__}(k={k}) ranks the {k} largest drives of each "
+                         f"sample, but the layer has {n_out} units: give the layer at least {k} "
+                         f"units, or the rule a smaller k ({type(rule).__name__}(k={n_out}, "
+                         "...)).")
+
+
 class Competitive(PlasticityRule):
     r"""k-winner-take-all response (winners keep their drive, others 0) with the instar rule.
 
@@ -70,6 +80,9 @@ class Competitive(PlasticityRule):
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}.")
         self.k, self.nearest, self.winner_mean = k, nearest, winner_mean
+
+    def check_units(self, n_out: int) -> None:
+        check_k(self, self.k, n_out)
 
     def respond(self, u):
         return u * k_winners(u, self.k)
@@ -102,6 +115,9 @@ class KrotovHopfield(PlasticityRule):
         if p < 2 or k < 2:
             raise ValueError(f"Krotov-Hopfield needs p >= 2 and k >= 2, got p={p}, k={k}.")
         self.p, self.k, self.delta = p, k, delta
+
+    def check_units(self, n_out: int) -> None:
+        check_k(self, self.k, n_out)
 
     def update(self, pre, post, u, weight):
         """The response is linear, so ``post − u`` is what the layer's homeostasis did to the

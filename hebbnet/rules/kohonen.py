@@ -11,15 +11,18 @@ from hebbnet.rules.base import OuterUpdate, PlasticityRule
 
 def sheet_coordinates(sheet: Sequence[int]) -> torch.Tensor:
     """The position of every unit on a sheet of shape ``sheet`` (a line ``(n,)``, a grid
-    ``(rows, cols)``), row-major: (n_units, len(sheet))."""
-    axes = [torch.arange(size, dtype=torch.float32) for size in sheet]
+    ``(rows, cols)``), row-major: (n_units, len(sheet)) integers, which ``.to(dtype)`` leaves
+    alone (bfloat16 would round a line's positions past 256)."""
+    axes = [torch.arange(size) for size in sheet]
     return torch.stack(torch.meshgrid(*axes, indexing="ij"), -1).reshape(-1, len(sheet))
 
 
 def neighbourhood(winners: torch.Tensor, coordinates: torch.Tensor, sigma: float) -> torch.Tensor:
     r""":math:`h_{bi} = \exp(-\lVert r_i - r_{c_b}\rVert^2 / 2\sigma^2)`: each unit's activity
-    given the winner c_b of sample b, r the units' positions on the sheet. (B,) → (B, n_units)."""
-    distance = torch.cdist(coordinates[winners], coordinates)
+    given the winner c_b of sample b, r the units' positions on the sheet. (B,) → (B, n_units),
+    float32 (the distances are computed in float32 whatever the layer's dtype)."""
+    positions = coordinates.float()
+    distance = torch.cdist(positions[winners], positions)
     return torch.exp(-distance.square() / (2 * sigma**2))
 
 

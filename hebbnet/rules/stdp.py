@@ -73,6 +73,7 @@ class TracedRule(ResizableBuffers, PlasticityRule):
     first step and after the batch size changes; ``state_dict`` holds them at their size."""
 
     trace_sizes: dict[str, str] = {}  # trace name → "n_in" or "n_out"
+    takes_spikes = True
 
     def __init__(self, n_in: int, n_out: int, dt: float):
         super().__init__()
