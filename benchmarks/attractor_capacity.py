@@ -42,7 +42,12 @@ from records import append_records
 
 from hebbnet.data import TensorSet, load_dataset, to_float
 from hebbnet.layers.sparse_code import SparseCode
-from hebbnet.memory_systems.attractor import AttractorHippocampus, AttractorMemory, CapacityWarning
+from hebbnet.memory_systems.attractor import (
+    AttractorConfig,
+    AttractorHippocampus,
+    AttractorMemory,
+    CapacityWarning,
+)
 
 SOURCES = ("random", "mnist", "mnist_centred")
 FIDELITY = 0.9
@@ -100,8 +105,8 @@ def willshaw(patterns: torch.Tensor, tags: torch.Tensor, active: int,
 def through_dentate(codes: torch.Tensor, labels: torch.Tensor, ca3_units: int, ca3_active: int,
                     generator: torch.Generator) -> dict:
     """Codes streamed into a CA3 of ``ca3_units`` through the dentate; reactivations read out."""
-    hippocampus = AttractorHippocampus(codes.shape[1], int(codes[0].sum()), 1.0,
-                                       ca3_units=ca3_units, ca3_active=ca3_active, seed=0)
+    settings = AttractorConfig(store_probability=1.0, ca3_units=ca3_units, ca3_active=ca3_active)
+    hippocampus = AttractorHippocampus(codes.shape[1], int(codes[0].sum()), settings, seed=0)
     for part, part_labels in zip(codes.split(128), labels.split(128)):
         hippocampus.store(TensorSet((part * 255).to(torch.uint8), part_labels,
                                     torch.zeros_like(part_labels)), generator)

@@ -1,5 +1,5 @@
 """The dentate gyrus's code across five tasks, with and without neurogenesis
-(``hebbnet.structural.signatures.dentate_codes_across_tasks``), on MNIST's training images
+(``hebbnet.signatures.dentate_codes_across_tasks``), on MNIST's training images
 (Split MNIST's class pairs) or scikit-learn's digits, over seeds.
 
     OMP_NUM_THREADS=1 python benchmarks/dentate_neurogenesis.py --data-root ../shared/data \
@@ -19,7 +19,7 @@ import torch
 from records import append_records, mean_std
 
 from hebbnet.data.datasets import load_dataset, to_float
-from hebbnet.structural.signatures import dentate_codes_across_tasks
+from hebbnet.signatures import dentate_codes_across_tasks
 
 CONDITIONS = {"fixed code": (None, 0.0), "200 born per task, beta 0": (200, 0.0),
               "200 born per task, beta 10": (200, 10.0),

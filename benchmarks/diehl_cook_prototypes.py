@@ -29,12 +29,8 @@ import torch
 import torch.nn.functional as F
 from records import append_records
 
-from hebbnet.config.store import load_config
-from hebbnet.continual.checkpoint import CHECKPOINT_NAME, load_checkpoint
-from hebbnet.continual.runner import run_benchmark
-from hebbnet.continual.scenario import Scenario
 from hebbnet.data import to_float
-from hebbnet.models.factory import build_model
+from hebbnet.runs import load_run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,15 +41,12 @@ def percent(predicted: torch.Tensor, labels: torch.Tensor) -> float:
 
 @torch.no_grad()
 def compare(run_dir: Path, kappa: float | None) -> dict:
-    cfg = load_config(run_dir / "config.yaml")
+    run = load_run(run_dir)
+    cfg, benchmark, scenario, model = run.config, run.benchmark, run.scenario, run.model
     if cfg.model.name != "diehl_cook":
         raise SystemExit(f"{run_dir}: needs a model=diehl_cook run.")
-    benchmark = run_benchmark(cfg)
     if benchmark.experiences[0].validation is None:
         raise SystemExit(f"{run_dir} has no validation split: run it with benchmark.validation=0.1.")
-    scenario = Scenario.from_benchmark(cfg.scenario, benchmark, cfg.class_head)
-    model = build_model(cfg.model, benchmark.image_shape, scenario.n_outputs, benchmark.n_tasks)
-    model.load_state_dict(load_checkpoint(run_dir / CHECKPOINT_NAME)["model"])
     model.eval()
     if kappa is not None:
         model.features.threshold_from_weights = kappa

@@ -25,12 +25,8 @@ from pathlib import Path
 import torch
 from records import append_records
 
-from hebbnet.config.store import load_config
-from hebbnet.continual.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from hebbnet.continual.evaluation import accuracy_row
-from hebbnet.continual.runner import run_benchmark
-from hebbnet.continual.scenario import Scenario
-from hebbnet.models.factory import build_model
+from hebbnet.runs import load_run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,15 +40,12 @@ def block_fit(theta: torch.Tensor, squared_norm: torch.Tensor) -> dict:
 
 
 def thresholds(run_dir: Path, kappas: list[float], split: str) -> dict:
-    cfg = load_config(run_dir / "config.yaml")
+    run = load_run(run_dir)
+    cfg, benchmark, scenario, model = run.config, run.benchmark, run.scenario, run.model
     if cfg.model.name != "diehl_cook" or cfg.model.neurons_per_task is None:
         raise SystemExit(f"{run_dir}: needs a model=diehl_cook run with model.neurons_per_task.")
-    benchmark = run_benchmark(cfg)
     if split == "validation" and benchmark.experiences[0].validation is None:
         raise SystemExit(f"{run_dir} has no validation split: run it with benchmark.validation=0.1.")
-    scenario = Scenario.from_benchmark(cfg.scenario, benchmark, cfg.class_head)
-    model = build_model(cfg.model, benchmark.image_shape, scenario.n_outputs, benchmark.n_tasks)
-    model.load_state_dict(load_checkpoint(run_dir / CHECKPOINT_NAME)["model"])
     features, block = model.features, cfg.model.neurons_per_task
     theta, squared_norm = features.network.theta, features.network.weight.square().sum(0)
     blocks = [block_fit(theta[t * block:(t + 1) * block], squared_norm[t * block:(t + 1) * block])

@@ -24,12 +24,8 @@ import torch
 from readout import standardize, test_accuracy, train_readout
 from records import append_records
 
-from hebbnet.config.store import load_config
-from hebbnet.continual.checkpoint import CHECKPOINT_NAME, load_checkpoint
-from hebbnet.continual.runner import run_benchmark
-from hebbnet.continual.scenario import Scenario
 from hebbnet.data import TensorSet, to_float
-from hebbnet.models.factory import build_model
+from hebbnet.runs import load_run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,11 +38,8 @@ def features(model, data: TensorSet, batch: int = 1000) -> torch.Tensor:
 
 
 def bound(run_dir: Path, epochs: int, weight_decay: float) -> dict:
-    cfg = load_config(run_dir / "config.yaml")
-    benchmark = run_benchmark(cfg)
-    scenario = Scenario.from_benchmark(cfg.scenario, benchmark, cfg.class_head)
-    model = build_model(cfg.model, benchmark.image_shape, scenario.n_outputs, benchmark.n_tasks)
-    model.load_state_dict(load_checkpoint(run_dir / CHECKPOINT_NAME)["model"])
+    run = load_run(run_dir)
+    cfg, benchmark, scenario, model = run.config, run.benchmark, run.scenario, run.model
     train = TensorSet.concat([e.train for e in benchmark.experiences])
     test = TensorSet.concat([e.test for e in benchmark.experiences])
     start = time.perf_counter()

@@ -46,10 +46,9 @@ import torch.nn.functional as F
 from records import append_records
 from torch import nn
 
-from hebbnet.config.schema import SpikingSleepConfig
 from hebbnet.continual.aggregate import mean_std
 from hebbnet.data import load_dataset, to_float
-from hebbnet.memory_systems.spiking_sleep import spiking_sleep
+from hebbnet.memory_systems.spiking_sleep import SpikingSleepConfig, spiking_sleep
 from hebbnet.spiking.conversion import layer_scales
 
 PAIRS = [(0, 1), (2, 3), (4, 5), (6, 7), (8, 9)]

@@ -1,4 +1,4 @@
-"""The signature experiments of structural plasticity (``hebbnet.structural.signatures``) over
+"""The signature experiments of structural plasticity (``hebbnet.signatures``) over
 several seeds: each figure as mean ± std, with the records in a JSON-lines file.
 
     OMP_NUM_THREADS=1 python benchmarks/structural_signatures.py --seeds 0 1 2 3 4 \
@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from records import append_records
 
-from hebbnet.structural import signatures as sig
+from hebbnet import signatures as sig
 
 
 def figures(seed: int) -> dict[str, float]:

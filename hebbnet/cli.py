@@ -32,10 +32,8 @@ from hebbnet.config.published import apply_published, override_keys, unpublished
 from hebbnet.config.schema import Config
 from hebbnet.config.store import register_configs
 from hebbnet.continual import RunDirectoryError, run_experiment
-from hebbnet.continual.checkpoint import CHECKPOINT_NAME
-from hebbnet.continual.factory import TENSORBOARD_NAME, resolve_device
+from hebbnet.continual.factory import resolve_device
 from hebbnet.continual.report import format_report
-from hebbnet.continual.run_directory import refuse_links
 from hebbnet.distributed import (
     RankFailedError,
     from_rank_zero,
@@ -44,6 +42,8 @@ from hebbnet.distributed import (
     rank,
 )
 from hebbnet.files import write_text
+from hebbnet.layers import PlasticityDivergedError
+from hebbnet.run_directory import CHECKPOINT_NAME, TENSORBOARD_NAME, refuse_links
 
 CONFIG_DIR = Path(__file__).resolve().parent / "conf"  # shipped inside the package
 log = logging.getLogger("train")
@@ -72,7 +72,7 @@ def main(cfg: DictConfig) -> float:
         config = cast(Config, OmegaConf.to_object(cfg))
         metrics = run_experiment(config, run_dir, on_start=record.accept)
     except FloatingPointError as error:  # a NaN loss or weight
-        log.error("%s %s", error, _what_is_kept(run_dir))
+        log.error("%s%s %s", error, _layer_rate_key(error, cfg), _what_is_kept(run_dir))
         raise SystemExit(1) from error
     except (ValueError, TypeError, OSError, RunDirectoryError, RankFailedError) as error:
         log.error("%s", error)
@@ -84,6 +84,14 @@ def main(cfg: DictConfig) -> float:
     if not quiet:
         print(format_report(metrics, run_dir, tensorboard_dir))
     return metrics["acc"]
+
+
+def _layer_rate_key(error: FloatingPointError, cfg: DictConfig) -> str:
+    """A plastic layer's error names its own ``lr``; say which config key sets it."""
+    rate = OmegaConf.select(cfg, "model.lr")
+    if not isinstance(error, PlasticityDivergedError) or rate is None:
+        return ""
+    return f" (This run's plastic layer takes its lr from model.lr={rate}.)"
 
 
 def _what_is_kept(run_dir: Path) -> str:

@@ -1,4 +1,5 @@
-"""Your own model, strategy or data set, usable by name like the built-in ones.
+"""Models, strategies and data sets by name — the built-in ones and your own, registered the
+same way: a config dataclass beside the class it configures, one decorator.
 
     @dataclass
     class TinyConfig:
@@ -21,6 +22,12 @@ before a run could import anything):
     from hebbnet.cli import main
     main()
 
+A strategy registers the same way, as a :class:`~hebbnet.continual.strategies.Strategy`
+subclass whose constructor takes ``(model, scenario, schedule, generator, options)``,
+``options`` being an instance of its config dataclass (every built-in strategy is one: see
+:mod:`hebbnet.continual.strategies.ewc`). The config dataclass's ``name`` field must default to
+the registered name, and its defaults are the only ones: the class reads its settings from it.
+
 A data set registers with its loader, ``loader(data_root: Path) -> ImageDataset`` (uint8
 images, N×C×H×W, int64 labels); ``benchmark.dataset=<name>`` then loads it and the benchmark's
 ``kind`` (split, permuted, rotated) cuts it into tasks like any built-in one:
@@ -29,38 +36,56 @@ images, N×C×H×W, int64 labels); ``benchmark.dataset=<name>`` then loads it an
     def load_letters(root: Path) -> ImageDataset:
         ...  # read root / "letters" / ...
 
-A strategy registers the same way, as a :class:`~hebbnet.continual.strategies.Strategy`
-subclass whose constructor takes ``(model, scenario, schedule, generator, **options)``, the
-options being its config's fields other than ``name``. The config dataclass's ``name`` field
-must default to the registered name. To pass objects instead of names, see
-:func:`~hebbnet.continual.run_experiment`'s ``model=``, ``strategy=`` and ``benchmark=``.
+To pass objects instead of names, see :func:`~hebbnet.continual.run_experiment`'s ``model=``,
+``strategy=`` and ``benchmark=``.
+
+This module is the bottom of the package's layers: the modules that define models and
+strategies import it to register themselves, and it imports none of them. Whoever looks a name
+up imports the package of built-ins first (:mod:`hebbnet.models`,
+:mod:`hebbnet.continual.strategies`), so that they are registered.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass
+from pathlib import Path
+from typing import Any
 
 from hydra.core.config_store import ConfigStore
 
-from hebbnet.config.schema import MODEL_SCHEMAS, STRATEGY_SCHEMAS
-from hebbnet.continual.strategies import STRATEGIES, Strategy
 from hebbnet.data.datasets import DATASETS, USER_DATASETS
-from hebbnet.models.factory import USER_MODELS
+
+PACKAGED_CONFIGS = Path(__file__).resolve().parent / "conf"  # the options' YAML files
+
+
+@dataclass(frozen=True)
+class Registered:
+    """One option of a config group: its config dataclass, and what builds it from one."""
+
+    config: type
+    build: Callable[..., Any]
+
+
+# name → Registered(config, builder(cfg, input_shape, n_outputs, n_tasks) -> nn.Module)
+MODELS: dict[str, Registered] = {}
+# name → Registered(config, Strategy subclass taking (model, scenario, schedule, generator, cfg))
+STRATEGIES: dict[str, Registered] = {}
 
 
 def register_model(name: str, config: type) -> Callable[[Callable], Callable]:
     """Decorate ``builder(cfg, input_shape, n_outputs, n_tasks) -> nn.Module`` to make
     ``model=<name>`` (config dataclass ``config``) build it. Returns the builder unchanged."""
-    return _registrar("model", name, config, MODEL_SCHEMAS, USER_MODELS, callable,
+    return _registrar("model", name, config, MODELS, callable,
                       "a function (cfg, input_shape, n_outputs, n_tasks) -> nn.Module")
 
 
 def register_strategy(name: str, config: type) -> Callable[[type], type]:
-    """Decorate a :class:`Strategy` subclass to make ``strategy=<name>`` (config dataclass
-    ``config``) build it. Returns the class unchanged."""
-    return _registrar("strategy", name, config, STRATEGY_SCHEMAS, STRATEGIES,
-                      lambda cls: isinstance(cls, type) and issubclass(cls, Strategy),
+    """Decorate a :class:`~hebbnet.continual.strategies.Strategy` subclass to make
+    ``strategy=<name>`` (config dataclass ``config``) build it. Returns the class unchanged
+    (a class with a Strategy's ``train_experience``: this module imports no strategy)."""
+    return _registrar("strategy", name, config, STRATEGIES,
+                      lambda cls: isinstance(cls, type) and hasattr(cls, "train_experience"),
                       "a subclass of hebbnet.continual.strategies.Strategy")
 
 
@@ -81,26 +106,38 @@ def register_dataset(name: str) -> Callable[[Callable], Callable]:
     return register
 
 
-def _registrar(group: str, name: str, config: type, schemas: dict, builders: dict,
+def lookup(table: dict[str, Registered], group: str, name: str) -> Registered:
+    """The registered option ``name`` of ``group``, or an error listing the valid ones."""
+    if name not in table:
+        raise ValueError(f"Unknown {group} {name!r}; valid: {', '.join(sorted(table))} (your "
+                         f"own: hebbnet.registry.register_{group}).")
+    return table[name]
+
+
+def _registrar(group: str, name: str, config: type, table: dict[str, Registered],
                accepts: Callable[[object], bool], expected: str) -> Callable:
-    """The decorator that files ``name``'s config and builder in the ``group``'s tables and
-    in Hydra's config store."""
-    _check(name, config, schemas, group)
+    """The decorator that files ``name``'s config and builder in ``table`` and in Hydra's
+    config store: as ``schema/<group>/<name>`` (what an option's YAML file builds on) and, for
+    an option with no YAML file of the package's, as ``<group>/<name>`` itself."""
+    _check(name, config, table, group)
 
     def register(builder):
         if not accepts(builder):
             raise TypeError(f"register_{group}({name!r}) decorates {expected}, got {builder!r}.")
-        schemas[name], builders[name] = config, builder
-        ConfigStore.instance().store(group=group, name=name, node=config)
+        table[name] = Registered(config, builder)
+        store = ConfigStore.instance()
+        store.store(group=f"schema/{group}", name=name, node=config)
+        if not (PACKAGED_CONFIGS / group / f"{name}.yaml").exists():
+            store.store(group=group, name=name, node=config)
         return builder
 
     return register
 
 
-def _check(name: str, config: type, taken: dict, group: str) -> None:
+def _check(name: str, config: type, taken: dict[str, Registered], group: str) -> None:
     if name in taken:
-        raise ValueError(f"A {group} named {name!r} exists already ({taken[name].__name__}); "
-                         f"register yours under another name.")
+        raise ValueError(f"A {group} named {name!r} exists already "
+                         f"({taken[name].config.__name__}); register yours under another name.")
     if not is_dataclass(config):
         raise TypeError(f"The config of {group} {name!r} must be a dataclass (its fields are "
                         f"the {group}.* settings), got {config!r}.")

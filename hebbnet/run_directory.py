@@ -1,4 +1,4 @@
-"""One run at a time in a run directory.
+"""A run directory: the names of what a run keeps there, and one run at a time in it.
 
 A run holds an exclusive lock on its directory for as long as it lives: ``flock`` on the
 directory itself, so nothing is written for it, and the kernel drops the lock when the process
@@ -21,6 +21,14 @@ except ImportError:  # not POSIX: no advisory locks
     fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
+
+CHECKPOINT_NAME = "checkpoint.pt"  # the run's progress, after each finished task
+METRICS_NAME = "metrics.json"  # the run's results, once it ends
+CONFIG_NAME = "config.yaml"  # the run's whole config
+TENSORBOARD_NAME = "tensorboard"  # the TensorBoard logger's folder
+SAVED_OVERRIDES = Path(".hydra") / "overrides.yaml"  # the command line's overrides (train.py)
+# Config entries a resumed run may change: where data sits, where it runs, how it logs.
+RESUMABLE_CHANGES = ("resume", "device", "threads", "data", "logger")
 
 
 class RunDirectoryError(RuntimeError):

@@ -6,11 +6,16 @@ import pytest
 import torch
 from conftest import killed_and_resumed, quick_config
 
-from hebbnet.config import TrainConfig
-from hebbnet.config.schema import AttractorConfig, CLSConfig, MLPConfig
+from hebbnet.config import MLPConfig, TrainConfig
 from hebbnet.continual import run_experiment
+from hebbnet.continual.strategies import CLSConfig
 from hebbnet.data import TensorSet, to_float
-from hebbnet.memory_systems.attractor import AttractorHippocampus, AttractorMemory, CapacityWarning
+from hebbnet.memory_systems.attractor import (
+    AttractorConfig,
+    AttractorHippocampus,
+    AttractorMemory,
+    CapacityWarning,
+)
 
 N, K = 400, 10  # a = 0.025: capacity ln 2 / a² ≈ 1,100 patterns
 
@@ -91,11 +96,11 @@ def test_bad_patterns_are_named(patterns, tags, message):
 
 
 def test_state_round_trips_and_a_lesion_empties_the_synapses():
-    hippocampus = AttractorHippocampus(N, K, store_probability=1.0)
+    hippocampus = AttractorHippocampus(N, K, AttractorConfig(store_probability=1.0))
     data = TensorSet((sparse_patterns(20) * 255).to(torch.uint8), torch.arange(20) % 2,
                      torch.full((20,), 3))
     hippocampus.store(data, torch.Generator().manual_seed(0))
-    copy = AttractorHippocampus(N, K, store_probability=1.0)
+    copy = AttractorHippocampus(N, K, AttractorConfig(store_probability=1.0))
     copy.load_state_dict(hippocampus.state_dict())
     replay = copy.sample(8, torch.Generator().manual_seed(0))
     assert set(replay.t.tolist()) == {3} and set(replay.y.tolist()) <= {0, 1}
@@ -111,9 +116,9 @@ def codes_with_a_shared_core(n: int, units: int = 300, active: int = 30) -> torc
     return torch.cat([torch.ones(n, 10), codes], 1)
 
 
-def larger_ca3(**options) -> AttractorHippocampus:
-    return AttractorHippocampus(300, 30, store_probability=1.0, ca3_units=2000, ca3_active=10,
-                                seed=5, **options)
+def larger_ca3() -> AttractorHippocampus:
+    settings = AttractorConfig(store_probability=1.0, ca3_units=2000, ca3_active=10)
+    return AttractorHippocampus(300, 30, settings, seed=5)
 
 
 def test_a_ca3_larger_than_the_code_replays_the_stored_codes_through_its_readout():
@@ -145,10 +150,10 @@ def test_a_larger_ca3_resumes_bit_exactly_and_refuses_a_store_of_another_shape()
     first, second = (h.sample(16, torch.Generator().manual_seed(2)) for h in (hippocampus, copy))
     assert torch.equal(first.x, second.x) and torch.equal(first.y, second.y)
     with pytest.raises(ValueError, match="ca3_units"):
-        AttractorHippocampus(300, 30, store_probability=1.0).load_state_dict(
+        AttractorHippocampus(300, 30, AttractorConfig(store_probability=1.0)).load_state_dict(
             hippocampus.state_dict())
     with pytest.raises(ValueError, match="ca3_active is the dentate's winners"):
-        AttractorHippocampus(300, 30, store_probability=1.0, ca3_units=100, ca3_active=200)
+        AttractorHippocampus(300, 30, AttractorConfig(store_probability=1.0, ca3_units=100, ca3_active=200))
 
 
 def attractor_cls(**attractor):

@@ -103,9 +103,11 @@ def test_resume_with_the_run_directory_alone_reads_its_overrides_back(tmp_path):
     assert changed.returncode == 1 and "train.lr" in changed.stderr
 
 
-@pytest.mark.parametrize("experiment", ["vdv2022_split_mnist", "vdv2022_permuted_mnist",
-                                        "der2020_split_mnist"])
-def test_named_experiments_compose_against_the_schema(experiment):
+@pytest.mark.parametrize("experiment, dataset", [
+    ("vdv2022_split_mnist", "mnist"), ("vdv2022_permuted_mnist", "mnist"),
+    ("der2020_split_mnist", "mnist"), ("online_split_cifar10", "cifar10"),
+    ("der2020_split_cifar10", "cifar10")])
+def test_named_experiments_compose_against_the_schema(experiment, dataset):
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
@@ -117,7 +119,7 @@ def test_named_experiments_compose_against_the_schema(experiment):
         cfg = compose("config", overrides=[f"experiment={experiment}"])
     config = OmegaConf.to_object(cfg)
     assert isinstance(config, Config)
-    assert config.benchmark.dataset == "mnist"
+    assert config.benchmark.dataset == dataset
 
 
 def test_the_package_reports_the_version_pyproject_gives():

@@ -7,17 +7,16 @@ import torch
 from conftest import killed_and_resumed, quick_config
 from torch import nn
 
-from hebbnet.config import TrainConfig
-from hebbnet.config.schema import CLSConfig, MLPConfig, SpikingSleepConfig
+from hebbnet.config import MLPConfig, TrainConfig
 from hebbnet.continual import run_experiment
 from hebbnet.continual.benchmark import TensorSet, permuted_tasks, split_tasks
 from hebbnet.continual.scenario import Scenario
-from hebbnet.continual.strategies import ComplementaryLearningSystem
+from hebbnet.continual.strategies import CLSConfig, ComplementaryLearningSystem
 from hebbnet.continual.strategies.base import NonFiniteLossError
 from hebbnet.data import load_dataset
 from hebbnet.memory_systems.hippocampus import Hippocampus
 from hebbnet.memory_systems.sleep import downscale
-from hebbnet.memory_systems.spiking_sleep import spiking_sleep
+from hebbnet.memory_systems.spiking_sleep import SpikingSleepConfig, spiking_sleep
 from hebbnet.spiking.conversion import layer_scales
 
 
@@ -191,7 +190,8 @@ def test_a_cls_built_in_code_sleeps_without_spikes_unless_asked():
     scenario = Scenario.from_benchmark("class", benchmark)
     model = nn.Sequential(nn.Flatten(), nn.Linear(64, scenario.n_outputs))
     strategy = ComplementaryLearningSystem(model, scenario, TrainConfig(),
-                                           torch.Generator().manual_seed(0), sleep_steps=0)
+                                           torch.Generator().manual_seed(0),
+                                           CLSConfig(sleep_steps=0))
     strategy.hippocampus.store(scenario.relabel(benchmark.experiences[0]).train,
                                torch.Generator().manual_seed(0))
     assert strategy.sleep(0).spikes == 0  # as the config's spiking_sleep.steps=0
@@ -260,7 +260,7 @@ def test_the_slow_cortex_follows_the_cortex_as_an_average():
     benchmark = split_tasks(load_dataset("digits"), 2, 5, list(range(10)))
     scenario = Scenario.from_benchmark("class", benchmark)  # no training here
     cls = ComplementaryLearningSystem(model, scenario, TrainConfig(), torch.Generator(),
-                                      slow_cortex_decay=0.9)
+                                      CLSConfig(slow_cortex_decay=0.9))
     start = model.weight.detach().clone()
     for _ in range(3):
         model.weight.data += 1.0

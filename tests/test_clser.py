@@ -7,9 +7,8 @@ from conftest import quick_config
 from test_strategies import make
 
 from hebbnet.config import TrainConfig
-from hebbnet.config.schema import CLSERConfig
 from hebbnet.continual import run_experiment
-from hebbnet.continual.strategies import CLSER
+from hebbnet.continual.strategies import CLSER, CLSERConfig
 from hebbnet.continual.strategies.clser import ema_update
 
 

@@ -13,12 +13,12 @@ import torch.multiprocessing as mp
 from conftest import quick_config
 
 from hebbnet.config import TrainConfig
-from hebbnet.config.schema import ERConfig, HebbianDenseConfig
 from hebbnet.continual import run_experiment
-from hebbnet.continual.strategies import Strategy
+from hebbnet.continual.strategies import ERConfig, Strategy
 from hebbnet.distributed import RankFailedError
 from hebbnet.homeostasis import IntrinsicPlasticity
 from hebbnet.layers import HebbianLinear
+from hebbnet.models import HebbianDenseConfig
 from hebbnet.models.factory import build_model
 from hebbnet.structural import SynapseTurnover
 

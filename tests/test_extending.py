@@ -36,9 +36,9 @@ class Anchored(Strategy):
     """Fine-tuning pulled toward the weights at the end of the previous task (an L2 anchor);
     the anchor is the strategy's state."""
 
-    def __init__(self, model, scenario, schedule, generator, strength: float = 1.0):
+    def __init__(self, model, scenario, schedule, generator, options=None):
         super().__init__(model, scenario, schedule, generator)
-        self.strength, self.anchor = strength, None
+        self.strength, self.anchor = (options or AnchoredConfig()).strength, None
 
     def batch_loss(self, batch, task):
         loss = super().batch_loss(batch, task)
@@ -209,3 +209,38 @@ def test_a_registered_dataset_that_is_not_uint8_or_a_taken_name_is_named(tmp_pat
         register_dataset("mnist")
     with pytest.raises(ValueError, match="valid names: digits, mnist.*test_four_classes"):
         run_experiment(quick_config(benchmark=BenchmarkConfig(dataset="nope")), tmp_path)
+
+
+def test_a_model_that_breaks_the_declared_contract_is_named_when_the_run_starts(tmp_path):
+    """hebbnet.models.contract: a model that says it learns locally must bring the rest of
+    LocalLearner, and a plastic network's features their begin_task; each missing name is
+    said once, before anything is trained."""
+    from hebbnet.models import PlasticNetwork
+    from hebbnet.models.readouts import make_readout
+
+    class HalfLocal(TinyNet):
+        learns_locally = True
+
+    with pytest.raises(TypeError, match="lacks learn, statistics_bytes, start_task"):
+        run_experiment(quick_config(), tmp_path,
+                       model=lambda shape, n_outputs, n_tasks: HalfLocal(shape, n_outputs))
+
+    class NoTasks(nn.Module):
+        out_features = 16
+
+        def forward(self, x):
+            return x.flatten(1)[:, :16]
+
+    with pytest.raises(TypeError, match="NoTasks lacks begin_task"):
+        PlasticNetwork(NoTasks(), make_readout("class_means", 16, 10, None, None), (1, 4, 4))
+
+
+def test_a_general_strategy_config_takes_the_strategys_own_defaults(tmp_path):
+    from hebbnet.config import StrategyConfig
+    from hebbnet.continual.strategies import EWCConfig
+
+    metrics = run_experiment(quick_config(strategy=StrategyConfig("ewc")), tmp_path / "ewc")
+    assert metrics["strategy"] == "ewc"
+    assert load_config(tmp_path / "ewc" / "config.yaml").strategy == EWCConfig()
+    with pytest.raises(TypeError, match="takes AnchoredConfig, which has no ewc_lambda"):
+        run_experiment(quick_config(strategy=EWCConfig(name="test_anchored")), tmp_path / "bad")

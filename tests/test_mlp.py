@@ -113,7 +113,7 @@ def test_an_mlp_calibrates_its_code_only_when_asked_and_only_with_a_code():
 def test_the_runner_calibrates_on_the_first_tasks_training_images_alone(tmp_path, monkeypatch):
     from conftest import quick_config
 
-    from hebbnet.config.schema import MLPConfig
+    from hebbnet.config import MLPConfig
     from hebbnet.continual import run_experiment
     from hebbnet.continual.runner import run_benchmark
 

@@ -6,17 +6,10 @@ import pytest
 import torch
 from conftest import killed_and_resumed, quick_config
 
-from hebbnet.config import TrainConfig
-from hebbnet.config.schema import (
-    STRATEGY_SCHEMAS,
-    DiehlCookConfig,
-    FlyConfig,
-    HebbianDenseConfig,
-    MLPConfig,
-    SoftHebbConvConfig,
-    StrategyConfig,
-)
+from hebbnet.config import MLPConfig, StrategyConfig, TrainConfig
 from hebbnet.continual import run_experiment
+from hebbnet.continual.strategies import STRATEGIES
+from hebbnet.models import DiehlCookConfig, FlyConfig, HebbianDenseConfig, SoftHebbConvConfig
 from hebbnet.models.diehl_cook import DiehlCook2015, DiehlCookParameters, SpikeCountFeatures
 from hebbnet.models.readouts import ClassMeans, DeltaRule, HebbianAssociation, NeuronLabels
 
@@ -71,7 +64,7 @@ def test_readout_statistics_are_counted_in_the_bytes(tmp_path):
 
 @pytest.mark.parametrize("strategy", ["ewc", "si", "lwf", "agem", "derpp", "clser"])
 def test_a_gradient_strategy_refuses_a_network_that_learns_locally(strategy, tmp_path):
-    cfg = plastic_config(FlyConfig(kenyon_cells=500, active=25), STRATEGY_SCHEMAS[strategy]())
+    cfg = plastic_config(FlyConfig(kenyon_cells=500, active=25), STRATEGIES[strategy].config())
     with pytest.raises(ValueError, match="needs a model trained by gradients.*model.readout="
                                          "backprop"):
         run_experiment(cfg, tmp_path)
@@ -80,7 +73,7 @@ def test_a_gradient_strategy_refuses_a_network_that_learns_locally(strategy, tmp
 
 @pytest.mark.parametrize("strategy", ["ewc", "lwf", "derpp"])
 def test_gradient_strategies_train_the_backprop_readout_of_plastic_features(strategy, tmp_path):
-    cfg = plastic_config(HebbianDenseConfig(width=64), STRATEGY_SCHEMAS[strategy]())
+    cfg = plastic_config(HebbianDenseConfig(width=64), STRATEGIES[strategy].config())
     assert 0 <= run_experiment(cfg, tmp_path)["acc"] <= 1
 
 
@@ -90,7 +83,7 @@ def test_data_choosing_strategies_show_a_local_learner_old_classes_again(strateg
     model = HebbianDenseConfig(width=64, readout="class_means")
     counts = {}
     for name, chosen in (("naive", StrategyConfig()),
-                         (strategy, STRATEGY_SCHEMAS[strategy](name=strategy,
+                         (strategy, STRATEGIES[strategy].config(
                                                                **options.get(strategy, {})))):
         run_experiment(plastic_config(model, chosen), tmp_path / name)
         state = torch.load(tmp_path / name / "checkpoint.pt", weights_only=True)["model"]

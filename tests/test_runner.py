@@ -191,3 +191,13 @@ def test_nothing_is_prepared_after_the_final_task(tmp_path, monkeypatch):
                         lambda self, experience: prepared.append(experience.task_id))
     run_experiment(quick_config(), tmp_path)
     assert prepared == [0, 1, 2, 3]
+
+
+def test_a_finished_run_reads_back_with_its_benchmark_and_last_weights(tmp_path):
+    from hebbnet.runs import load_run
+
+    metrics = run_experiment(quick_config(), tmp_path)
+    run = load_run(tmp_path)
+    saved = torch.load(tmp_path / CHECKPOINT_NAME, weights_only=True)["model"]
+    assert all(torch.equal(run.model.state_dict()[k], v) for k, v in saved.items())
+    assert run.benchmark.n_tasks == len(metrics["acc_matrix"]) and run.config == quick_config()

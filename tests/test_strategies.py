@@ -8,10 +8,18 @@ import pytest
 import torch
 
 from hebbnet.config import TrainConfig
-from hebbnet.config.schema import STRATEGY_SCHEMAS
 from hebbnet.continual.benchmark import Benchmark, Experience, TensorSet
 from hebbnet.continual.scenario import Scenario, mask_logits
-from hebbnet.continual.strategies import AGEM, EWC, SI, STRATEGIES, DERpp, LwF
+from hebbnet.continual.strategies import (
+    AGEM,
+    EWC,
+    SI,
+    STRATEGIES,
+    DERpp,
+    ERConfig,
+    ExperienceReplay,
+    LwF,
+)
 from hebbnet.continual.strategies.agem import project_gradient
 from hebbnet.continual.strategies.importance import diagonal_fisher, trainable
 from hebbnet.continual.strategies.lwf import distillation_loss
@@ -33,12 +41,18 @@ def toy_benchmark(n=48, seed=0) -> Benchmark:
     return Benchmark("toy", tuple(experiences), 4, (2, 3, 3))
 
 
+def config_of(strategy_cls, **options):
+    """The config dataclass ``strategy_cls`` is registered with, holding ``options``."""
+    return next(r.config for r in STRATEGIES.values() if r.build is strategy_cls)(**options)
+
+
 def make(strategy_cls, kind="class", **options):
     torch.manual_seed(0)
     benchmark = toy_benchmark()
     scenario = Scenario.from_benchmark(kind, benchmark)
     model = MLP((2, 3, 3), [5], scenario.n_outputs)
-    strategy = strategy_cls(model, scenario, SCHEDULE, torch.Generator().manual_seed(0), **options)
+    strategy = strategy_cls(model, scenario, SCHEDULE, torch.Generator().manual_seed(0),
+                            config_of(strategy_cls, **options))
     return strategy, [scenario.relabel(e) for e in benchmark.experiences]
 
 
@@ -217,24 +231,26 @@ def test_fisher_of_a_non_linear_parameter_is_refused_with_advice():
         strategy.after_experience(experiences[0])
 
 
-@pytest.mark.parametrize("name", sorted(set(STRATEGY_SCHEMAS) - {"online_ewc"}))  # EWC's alias
-def test_a_strategy_built_in_code_has_the_configs_defaults(name):
-    parameters = inspect.signature(STRATEGIES[name].__init__).parameters
-    config = STRATEGY_SCHEMAS[name]()
-    for option in dataclasses.fields(config):
-        value = getattr(config, option.name)
-        if option.name not in parameters or dataclasses.is_dataclass(value):
-            continue  # not a constructor argument, or a nested group (checked below)
-        default = parameters[option.name].default
-        assert default in (inspect.Parameter.empty, value), option.name  # required, or the same
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_a_strategys_settings_live_in_its_config_alone(name):
+    """One home per option: a strategy's constructor takes its config object and no setting
+    of its own, and built with no options it takes the config's defaults."""
+    registered = STRATEGIES[name]
+    parameters = list(inspect.signature(registered.build.__init__).parameters)
+    assert parameters == ["self", "model", "scenario", "schedule", "generator", "options"]
+    assert registered.config().name == name
+    strategy, _ = make(registered.build, **({"buffer_size": 8} if "buffer_size" in
+                                            {f.name for f in dataclasses.fields(registered.config)}
+                                            else {}))
+    assert isinstance(strategy, registered.build)
 
 
 @pytest.mark.parametrize("spatial", [True, False])
 def test_replay_with_a_shift_moves_stored_images_only_where_inputs_are_images(spatial):
-    strategy, experiences = make(STRATEGIES["er"], buffer_size=48, replay_shift=1)
+    strategy, experiences = make(ExperienceReplay, buffer_size=48, replay_shift=1)
     strategy.scenario = dataclasses.replace(strategy.scenario, spatial=spatial)
     strategy.__init__(strategy.model, strategy.scenario, SCHEDULE, torch.Generator().manual_seed(0),
-                      buffer_size=48, replay_shift=1)
+                      ERConfig(buffer_size=48, replay_shift=1))
     strategy.remember(experiences[0].train)
     replay, _ = strategy.replay_batch()
     stored = {tuple(x.flatten().tolist()) for x in experiences[0].train.x}
@@ -246,7 +262,7 @@ def test_replay_with_a_shift_moves_stored_images_only_where_inputs_are_images(sp
 
 
 def test_a_class_reservoir_is_offered_each_sample_once_and_shares_its_capacity_by_class():
-    strategy, experiences = make(STRATEGIES["er"], buffer_size=20, policy="class_reservoir")
+    strategy, experiences = make(ExperienceReplay, buffer_size=20, policy="class_reservoir")
     for experience in experiences:  # 20 steps of 8 = 160 draws from 48 samples a task
         strategy.train_experience(experience, experiences)
     assert strategy.buffer.seen == 2 * 48  # the first pass of each task only

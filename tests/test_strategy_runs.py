@@ -12,9 +12,9 @@ from test_cli import FAST, train
 from hebbnet.cli import CONFIG_DIR
 from hebbnet.config import TrainConfig
 from hebbnet.config.published import apply_published, override_keys, unpublished_setting
-from hebbnet.config.schema import STRATEGY_SCHEMAS
 from hebbnet.config.store import register_configs
 from hebbnet.continual import run_experiment
+from hebbnet.continual.strategies import STRATEGIES
 
 OPTIONS = {
     "ewc": {"ewc_lambda": 100.0},
@@ -30,7 +30,7 @@ OPTIONS = {
 
 
 def strategy_config(name):
-    return STRATEGY_SCHEMAS[name](**OPTIONS[name])
+    return STRATEGIES[name].config(**OPTIONS[name])
 
 
 @pytest.mark.parametrize("name", sorted(OPTIONS))
@@ -45,7 +45,7 @@ def test_strategy_runs_reports_memory_and_resumes_bit_for_bit(name, tmp_path, mo
 
 @pytest.mark.parametrize("name", ["er", "agem", "derpp", "clser"])
 def test_replay_baselines_take_the_cls_storage_and_augmentation(name, tmp_path, monkeypatch):
-    strategy = STRATEGY_SCHEMAS[name](**OPTIONS[name], pixel_bits=1, replay_shift=2)
+    strategy = STRATEGIES[name].config(**OPTIONS[name], pixel_bits=1, replay_shift=2)
     cfg = quick_config(strategy=strategy, train=TrainConfig(batch_size=16, iterations=12))
     straight = run_experiment(cfg, tmp_path / "straight")
     logits = 10 * 4 if name == "derpp" else 0  # DER++ also keeps 10 float32 logits a sample

@@ -9,14 +9,7 @@ import torch
 from hebbnet.homeostasis import IntrinsicPlasticity, SynapticScaling
 from hebbnet.layers import HebbianConv2d, HebbianLinear, SpikingLinear
 from hebbnet.plasticity import CriticalPeriod, PlasticitySchedule, TagAndCapture
-from hebbnet.structural import (
-    Neurogenesis,
-    SynapseTurnover,
-    rewire,
-    structure_report,
-    turnover_fraction,
-)
-from hebbnet.structural.signatures import (
+from hebbnet.signatures import (
     FINGERS,
     amputation,
     dentate_codes_across_tasks,
@@ -27,6 +20,13 @@ from hebbnet.structural.signatures import (
     reward_capture,
     skin_regions,
     synapse_turnover,
+)
+from hebbnet.structural import (
+    Neurogenesis,
+    SynapseTurnover,
+    rewire,
+    structure_report,
+    turnover_fraction,
 )
 
 
@@ -217,7 +217,7 @@ def test_monocular_deprivation_shifts_dominance_for_good_only_in_the_critical_pe
 
 
 @pytest.mark.parametrize("package", ["hebbnet.layers", "hebbnet.structural", "hebbnet.plasticity",
-                                     "hebbnet.rules", "hebbnet.structural.signatures"])
+                                     "hebbnet.rules", "hebbnet.signatures"])
 def test_each_package_imports_first_in_a_fresh_interpreter(package):
     """An import cycle shows only when its package is the first one imported."""
     subprocess.run([sys.executable, "-c", f"import {package}"], check=True)

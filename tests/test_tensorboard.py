@@ -97,7 +97,7 @@ def test_accuracy_matrix_image_colours_defined_entries_and_greys_the_rest():
 
 
 def test_each_sleep_gets_its_panels(tmp_path):
-    from hebbnet.config.schema import CLSConfig
+    from hebbnet.continual.strategies import CLSConfig
 
     cfg = quick_config(
         train=TrainConfig(batch_size=32, iterations=20),

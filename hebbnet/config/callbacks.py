@@ -9,7 +9,7 @@ from pathlib import Path
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from hebbnet.continual.run_directory import RunDirectoryError, make_run_directory
+from hebbnet.run_directory import RunDirectoryError, make_run_directory
 
 
 class OutputDirectoryCheck(Callback):

@@ -16,9 +16,8 @@ import re
 from pathlib import Path
 from typing import cast
 
-# Config entries a resumed run may change: where data sits, where it runs, how it logs.
-RESUMABLE_CHANGES = ("resume", "device", "threads", "data", "logger")
-SAVED_OVERRIDES = Path(".hydra") / "overrides.yaml"  # in a run directory; written by train.py
+from hebbnet.run_directory import CHECKPOINT_NAME, RESUMABLE_CHANGES, SAVED_OVERRIDES
+
 # Keys with which Hydra's instantiate would build an object: never in a saved override.
 _INSTANTIATE_KEYS = ("_target_", "_args_", "_partial_", "_recursive_", "_convert_")
 _OPTION_NAME = re.compile(r"[\w\-]+")  # a config group option: a file's or a registration's name
@@ -176,8 +175,6 @@ def _refuse_a_resume_without_a_run(directory: Path, given: dict) -> None:
     refuse, instead of running the default config as if it were that run. Overrides that
     define a run (anything but ``resume``, ``hydra.*`` and what a resume may change) start it
     afresh, as a job script that always passes ``resume=true`` expects."""
-    from hebbnet.continual.checkpoint import CHECKPOINT_NAME
-
     defines_a_run = any(not key.startswith("hydra") and key.split(".")[0] not in RESUMABLE_CHANGES
                         for key in given)
     if defines_a_run or (directory / CHECKPOINT_NAME).exists():

@@ -36,6 +36,8 @@ from pathlib import Path
 import yaml
 from scipy import stats
 
+from hebbnet.run_directory import METRICS_NAME, SAVED_OVERRIDES
+
 NOT_SETTINGS = ("seed", "resume", "data.root", "hydra.", "logger.")
 RERUN = "Rerun that run, or move its folder out of the ones aggregated."
 
@@ -56,7 +58,7 @@ def find_runs(folders: Iterable[Path]) -> list[Run]:
     runs: list[Run] = []
     seen: dict[tuple, Path] = {}
     for folder in folders:
-        for path in sorted(Path(folder).rglob("metrics.json")):
+        for path in sorted(Path(folder).rglob(METRICS_NAME)):
             run = _read_run(path.parent)
             key = (run.settings, run.metrics["seed"])
             if key in seen:
@@ -69,14 +71,14 @@ def find_runs(folders: Iterable[Path]) -> list[Run]:
 
 
 def _read_run(directory: Path) -> Run:
-    overrides_file = directory / ".hydra" / "overrides.yaml"
+    overrides_file = directory / SAVED_OVERRIDES
     if not overrides_file.exists():
         raise RecordError(f"{directory} has metrics.json but no .hydra/overrides.yaml; "
                           "runs made by train.py have both (a run from Python: give "
                           "its folder to a table of your own).")
     settings = tuple(sorted(o for o in read_overrides(overrides_file)
                             if not o.lstrip("+~").startswith(NOT_SETTINGS)))
-    return Run(directory, settings, read_metrics(directory / "metrics.json"))
+    return Run(directory, settings, read_metrics(directory / METRICS_NAME))
 
 
 def read_overrides(path: Path) -> list[str]:

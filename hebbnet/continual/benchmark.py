@@ -14,6 +14,8 @@ scenario's business, see :mod:`hebbnet.continual.scenario`.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import torch
@@ -41,16 +43,64 @@ class Experience:
 
 
 @dataclass(frozen=True)
+class ChannelStats:
+    """The mean and standard deviation of each channel's pixel values in [0, 1]."""
+
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+
+    @staticmethod
+    def of(sets: Sequence[TensorSet], chunk: int = 1024) -> ChannelStats:
+        """Over every pixel of every uint8 image in ``sets`` (population statistics), from exact
+        integer sums, so the same images give the same numbers on any machine."""
+        channels, device = sets[0].x.shape[1], sets[0].x.device
+        sums = torch.zeros(channels, dtype=torch.int64, device=device)
+        squares = torch.zeros_like(sums)
+        for data in sets:
+            for start in range(0, len(data), chunk):
+                x = data.x[start : start + chunk].to(torch.int64)
+                sums += x.sum((0, 2, 3))
+                squares += (x * x).sum((0, 2, 3))
+        count = sum(data.x.numel() for data in sets) // channels
+        if count == 0:
+            raise ValueError("benchmark.normalize needs training images, and the tasks have none "
+                             "left: lower benchmark.validation.")
+        pairs = list(zip(sums.tolist(), squares.tolist()))  # Python integers: exact products
+        return ChannelStats(tuple(s / count / 255 for s, _ in pairs),
+                            tuple(math.sqrt(count * q - s * s) / count / 255 for s, q in pairs))
+
+
+@dataclass(frozen=True)
 class Benchmark:
+    """A data set cut into tasks, and how its training images reach a model: ``augment``
+    (:data:`hebbnet.data.augment.AUGMENTATIONS`) draws a new variant of every training batch
+    and replayed sample; ``normalization``, when set, standardises each channel of every image
+    the model sees, training and test alike (:meth:`Scenario.inputs
+    <hebbnet.continual.scenario.Scenario.inputs>`)."""
+
     name: str
     experiences: tuple[Experience, ...]
     n_classes: int
     image_shape: tuple[int, ...]
     spatial: bool = True  # neighbouring pixels are neighbours in the scene (not once permuted)
+    augment: str = "none"
+    normalization: ChannelStats | None = None
 
     @property
     def n_tasks(self) -> int:
         return len(self.experiences)
+
+
+def normalized(benchmark: Benchmark) -> Benchmark:
+    """``benchmark`` standardised by its own training data: the statistics of every task's
+    training set (after :func:`carve_validation`, so no validation or test image counts).
+
+    Computed from the run's data rather than taken from a paper, since the copy at hand may
+    differ from the original (the shared CIFAR-10 is a JPEG copy, whose means differ in the
+    third decimal). Off unless asked for (``benchmark.normalize``), so the MNIST benchmarks
+    keep feeding the network pixel values in [0, 1], as their published protocols do, and
+    their runs stay bit for bit as before."""
+    return replace(benchmark, normalization=ChannelStats.of([e.train for e in benchmark.experiences]))
 
 
 def split_tasks(

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import torch
 
-from hebbnet.continual.run_directory import RunDirectoryError
 from hebbnet.files import save_tensors
+from hebbnet.run_directory import CHECKPOINT_NAME, RunDirectoryError
 
-CHECKPOINT_NAME = "checkpoint.pt"
+__all__ = ["CHECKPOINT_ENTRIES", "CHECKPOINT_NAME", "CheckpointError", "load_checkpoint",
+           "save_checkpoint"]
 # What a run's checkpoint holds (hebbnet.continual.runner writes it).
 CHECKPOINT_ENTRIES = ("config", "model", "strategy", "order_generator", "torch_rng", "state")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -15,15 +15,18 @@ from hebbnet.models.plastic import module_device
 
 @torch.no_grad()
 def accuracy(
-    model: nn.Module, data: TensorSet, active: torch.Tensor | None, batch_size: int = 4096
+    model: nn.Module, data: TensorSet, active: torch.Tensor | None, batch_size: int = 4096,
+    inputs: Callable[[torch.Tensor], torch.Tensor] = to_float,
 ) -> float:
-    """Fraction of ``data`` classified correctly, comparing only ``active`` output units."""
+    """Fraction of ``data`` classified correctly, comparing only ``active`` output units, in
+    ``eval()`` mode; its uint8 images reach the model through ``inputs`` (a scenario's
+    :meth:`~hebbnet.continual.scenario.Scenario.inputs`), never augmented."""
     device = module_device(model)
     was_training = model.training
     model.eval()
     correct = 0
     for start in range(0, len(data), batch_size):
-        x = to_float(data.x[start : start + batch_size].to(device))
+        x = inputs(data.x[start : start + batch_size].to(device))
         logits = mask_logits(model(x), active)
         correct += int((logits.argmax(1) == data.y[start : start + batch_size].to(device)).sum())
     model.train(was_training)
@@ -36,6 +39,6 @@ def accuracy_row(
 ) -> list[float]:
     """Accuracy on every task's ``split`` (``test`` or ``validation``), in task order."""
     return [
-        accuracy(model, getattr(e, split), scenario.test_mask(e.task_id), batch_size)
+        accuracy(model, getattr(e, split), scenario.test_mask(e.task_id), batch_size, scenario.inputs)
         for e in experiences
     ]

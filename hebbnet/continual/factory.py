@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import os
-from dataclasses import fields
+from dataclasses import fields, replace
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
-from hebbnet.config.schema import BenchmarkConfig, LoggerConfig, TrainConfig
 from hebbnet.continual.benchmark import (
     Benchmark,
     carve_validation,
     check_benchmark,
+    normalized,
     permuted_tasks,
     rotated_tasks,
     split_tasks,
@@ -22,17 +23,32 @@ from hebbnet.continual.strategies import STRATEGIES, Strategy
 from hebbnet.data import load_dataset, pad_images
 from hebbnet.distributed import local_device
 from hebbnet.monitor import LOGGERS, NullLogger, TensorBoardLogger
+from hebbnet.registry import lookup
+from hebbnet.run_directory import TENSORBOARD_NAME
+
+if TYPE_CHECKING:  # the schema imports the strategies, and so this package, as it loads
+    from hebbnet.config.schema import BenchmarkConfig, LoggerConfig, TrainConfig
 
 BENCHMARK_KINDS = ("split", "permuted", "rotated")
-TENSORBOARD_NAME = "tensorboard"  # the TensorBoard logger's folder in a run directory
 
 
 def build_benchmark(cfg: BenchmarkConfig, data_root: str, generator: torch.Generator) -> Benchmark:
-    """Load the data set, cut it into tasks and hold out each task's validation share;
-    ``generator`` seeds permutations, orders and the validation split."""
-    tasks = _tasks(cfg, data_root, generator)
-    check_benchmark(tasks)  # a registered data set comes from the user's own loader
-    return carve_validation(tasks, cfg.validation, generator)
+    """Load the data set, cut it into tasks augmented as ``benchmark.augment`` says, and
+    prepare them (:func:`prepare_benchmark`); ``generator`` seeds permutations, orders and the
+    validation split."""
+    tasks = replace(_tasks(cfg, data_root, generator), augment=cfg.augment)
+    return prepare_benchmark(tasks, cfg, generator)
+
+
+def prepare_benchmark(tasks: Benchmark, cfg: BenchmarkConfig,
+                      generator: torch.Generator) -> Benchmark:
+    """Check ``tasks`` (a registered data set, or a user's benchmark, comes from their own
+    code), hold out each task's validation share and, with ``benchmark.normalize``,
+    standardise the images by the statistics of what is left to train on. How training images
+    are augmented is the benchmark's own (``Benchmark.augment``)."""
+    check_benchmark(tasks)
+    benchmark = carve_validation(tasks, cfg.validation, generator)
+    return normalized(benchmark) if cfg.normalize else benchmark
 
 
 def _tasks(cfg: BenchmarkConfig, data_root: str, generator: torch.Generator) -> Benchmark:
@@ -68,12 +84,21 @@ def _default_angles(n_tasks: int, random: bool, generator: torch.Generator) -> l
 def build_strategy(
     cfg, model: nn.Module, scenario: Scenario, schedule: TrainConfig, generator: torch.Generator
 ) -> Strategy:
-    if cfg.name not in STRATEGIES:
-        raise ValueError(f"Unknown strategy {cfg.name!r}; valid: {', '.join(STRATEGIES)} (your "
-                         "own: hebbnet.registry.register_strategy).")
-    options = {f.name: getattr(cfg, f.name) for f in fields(cfg)
-               if f.name not in ("name", "published")}
-    return STRATEGIES[cfg.name](model, scenario, schedule, generator, **options)
+    """The strategy ``cfg`` names, built from ``cfg`` itself (its options). A config of a more
+    general type (``StrategyConfig("ewc")``) becomes the strategy's own config with its
+    defaults for what it does not say."""
+    registered = lookup(STRATEGIES, "strategy", cfg.name)
+    strategy = registered.build
+    if not (isinstance(strategy, type) and issubclass(strategy, Strategy)):
+        raise TypeError(f"strategy={cfg.name} is registered as {strategy!r}, which is not a "
+                        "subclass of hebbnet.continual.strategies.Strategy.")
+    if not isinstance(cfg, registered.config):
+        given = {f.name: getattr(cfg, f.name) for f in fields(cfg)}
+        if unknown := set(given) - {f.name for f in fields(registered.config)}:
+            raise TypeError(f"strategy={cfg.name} takes {registered.config.__name__}, which has "
+                            f"no {', '.join(sorted(unknown))} ({type(cfg).__name__} has).")
+        cfg = registered.config(**given)
+    return strategy(model, scenario, schedule, generator, cfg)
 
 
 def build_logger(cfg: LoggerConfig, run_dir, purge_step: int | None) -> NullLogger:

@@ -23,7 +23,7 @@ from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from itertools import chain
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 import torch
@@ -31,10 +31,8 @@ from omegaconf import OmegaConf
 from torch import nn
 from tqdm import tqdm
 
-from hebbnet.config.overrides import RESUMABLE_CHANGES
-from hebbnet.config.schema import Config
 from hebbnet.continual import metrics as cl_metrics
-from hebbnet.continual.benchmark import Benchmark, Experience, carve_validation, check_benchmark
+from hebbnet.continual.benchmark import Benchmark, Experience
 from hebbnet.continual.checkpoint import (
     CHECKPOINT_NAME,
     CheckpointError,
@@ -43,31 +41,36 @@ from hebbnet.continual.checkpoint import (
 )
 from hebbnet.continual.evaluation import accuracy_row
 from hebbnet.continual.factory import (
-    TENSORBOARD_NAME,
     build_benchmark,
     build_logger,
     build_strategy,
+    prepare_benchmark,
     resolve_device,
     set_threads,
-)
-from hebbnet.continual.run_directory import (
-    RunDirectoryError,
-    exclusive,
-    make_run_directory,
-    refuse_links,
 )
 from hebbnet.continual.scenario import Scenario
 from hebbnet.continual.strategies import Strategy
 from hebbnet.distributed import check_ranks_agree, join_torchrun, raise_if_any_rank_failed, rank
 from hebbnet.files import remove_temporaries, write_text
+from hebbnet.models.contract import Calibrated, LocalLearner, check_model
 from hebbnet.models.factory import build_model
-from hebbnet.models.plastic import PlasticNetwork
 from hebbnet.monitor import NullLogger
+from hebbnet.run_directory import (
+    CONFIG_NAME,
+    METRICS_NAME,
+    RESUMABLE_CHANGES,
+    TENSORBOARD_NAME,
+    RunDirectoryError,
+    exclusive,
+    make_run_directory,
+    refuse_links,
+)
 from hebbnet.structural import structure_report
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:  # the schema imports the strategies, and so this package, as it loads
+    from hebbnet.config.schema import Config
 
-METRICS_NAME = "metrics.json"
+log = logging.getLogger(__name__)
 
 
 class NonFiniteStateError(FloatingPointError):
@@ -120,7 +123,8 @@ def run_experiment(cfg: Config, run_dir: str | Path,
     this process, and any checkpoint there found to belong to this config (with
     ``resume=true``). Then, before anything else, ``on_start()`` runs (``train.py`` writes
     Hydra's record of the run, the overrides a resume reads back, and opens its log file
-    there), the parts are built and training begins.
+    there) and the parts are built; once they are, the run's ``config.yaml`` is written and
+    training begins.
 
     Your own parts replace what the config's group would build (the config still gives the
     seed, scenario, schedule, validation share and logging):
@@ -140,6 +144,8 @@ def run_experiment(cfg: Config, run_dir: str | Path,
     with ExitStack() as lock:
         parts, state = _start(cfg, run_dir, lock, on_start, model, strategy, benchmark)
         writes = rank() == 0  # under torchrun, rank 0 alone writes the run directory
+        if writes:
+            write_text(run_dir / CONFIG_NAME, OmegaConf.to_yaml(OmegaConf.structured(cfg)))
         purge_step = state.global_step + 1 if state.global_step else None
         logger = build_logger(cfg.logger, run_dir, purge_step) if writes else NullLogger()
         try:
@@ -163,13 +169,14 @@ def _start(cfg: Config, run_dir: Path, lock: ExitStack, on_start, model, strateg
     """Take the run directory (into ``lock``), build the parts and start or resume. Under
     ``torchrun`` every rank builds its replica and reads the checkpoint, rank 0 alone takes the
     directory, and a rank that cannot start stops them all."""
-    join_torchrun(resolve_device(cfg.device))
+    device = resolve_device(cfg.device)
+    join_torchrun(device)
     check_ranks_agree({"run directory": str(run_dir.resolve()), **_comparable(cfg)},
                       "Start every rank with the same overrides and hydra.run.dir.")
     error = None
     try:
         checkpoint = _take_run_directory(cfg, run_dir, lock, on_start)
-        parts = _build_parts(cfg, model, strategy, benchmark)
+        parts = _build_parts(cfg, device, model, strategy, benchmark)
         if checkpoint:
             state = _restore(run_dir / CHECKPOINT_NAME, checkpoint, parts)
             log.info("Resuming %s at task %d of %d", run_dir, state.next_task,
@@ -186,7 +193,7 @@ def _take_run_directory(cfg: Config, run_dir: Path, lock: ExitStack,
                         on_start: Callable[[], None] | None) -> dict | None:
     """Lock ``run_dir`` (rank 0), read its checkpoint (every rank) — refused unless it belongs
     to this config and ``resume=true`` — then accept the run (rank 0: the caller's record,
-    what a killed writer left removed, the config saved). Returns the checkpoint, if any."""
+    what a killed writer left removed). Returns the checkpoint, if any."""
     if rank() == 0:
         make_run_directory(run_dir)
         lock.enter_context(exclusive(run_dir))
@@ -197,14 +204,13 @@ def _take_run_directory(cfg: Config, run_dir: Path, lock: ExitStack,
 
 
 def _open_run_directory(cfg: Config, run_dir: Path, on_start: Callable[[], None] | None) -> None:
-    """The run is accepted: let the caller write its record, clear what a killed run left and
-    save the config."""
+    """The run is accepted: let the caller write its record and clear what a killed run
+    left."""
     refuse_links(run_dir, [TENSORBOARD_NAME])
     if on_start is not None:
         on_start()
     for leftover in remove_temporaries(run_dir):
         log.info("Removed %s, left by a run killed while writing it.", leftover.name)
-    write_text(run_dir / "config.yaml", OmegaConf.to_yaml(OmegaConf.structured(cfg)))
 
 
 def run_benchmark(cfg: Config) -> Benchmark:
@@ -220,18 +226,18 @@ def _seeds(seed: int) -> tuple[int, int]:
     return int(bench_seed), int(order_seed)
 
 
-def _build_parts(cfg: Config, model=None, strategy=None, benchmark=None) -> _Parts:
-    """The run's parts from its config, or the caller's own (see :func:`run_experiment`)."""
+def _build_parts(cfg: Config, device: torch.device, model=None, strategy=None,
+                 benchmark=None) -> _Parts:
+    """The run's parts from its config, or the caller's own (see :func:`run_experiment`), on
+    ``device``."""
     log.info("%d CPU threads", set_threads(cfg.threads))
-    device = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)  # model initialisation
     given = {}
     if benchmark is None:
         benchmark = run_benchmark(cfg)
     else:
-        check_benchmark(benchmark)
-        benchmark = carve_validation(benchmark, cfg.benchmark.validation,
-                                     torch.Generator().manual_seed(_seeds(cfg.seed)[0]))
+        benchmark = prepare_benchmark(benchmark, cfg.benchmark,
+                                      torch.Generator().manual_seed(_seeds(cfg.seed)[0]))
         given["benchmark"] = benchmark.name
     scenario = Scenario.from_benchmark(cfg.scenario, benchmark, cfg.class_head).to(device)
     experiences = [scenario.relabel(e).to(device) for e in benchmark.experiences]
@@ -243,7 +249,8 @@ def _build_parts(cfg: Config, model=None, strategy=None, benchmark=None) -> _Par
             model = _called(model, "model", (shape, scenario.n_outputs, n_tasks), nn.Module)
         given["model"] = type(model).__name__
     model = model.to(device)
-    if hasattr(model, "calibrate"):  # a fixed part set from the first task's training data
+    check_model(model)
+    if isinstance(model, Calibrated):  # a fixed part set from the first task's training data
         model.calibrate(experiences[0].train.x)
     order_generator = torch.Generator().manual_seed(_seeds(cfg.seed)[1])
     if strategy is None:
@@ -297,7 +304,7 @@ def _train_task(cfg: Config, parts: _Parts, state: RunState, task: int, logger) 
     state.global_step += stats.steps
     state.train_seconds += stats.seconds
     state.train_samples += stats.samples
-    if getattr(parts.strategy, "sleeps_after_experience", False):
+    if parts.strategy.sleeps_after_experience:
         _sleep(cfg, parts, state, task, logger)
     _check_finite(parts.model, task)
     row, val_row = _evaluate(cfg, parts)
@@ -333,7 +340,7 @@ def _sleep(cfg: Config, parts: _Parts, state: RunState, task: int, logger) -> No
 def _statistics_bytes(model: nn.Module) -> int:
     """What a plastic network's readout carries across tasks besides weights (per-class counts,
     per-neuron activity sums): memory beyond the model, like a strategy's."""
-    return model.statistics_bytes() if isinstance(model, PlasticNetwork) else 0
+    return model.statistics_bytes() if isinstance(model, LocalLearner) else 0
 
 
 def _check_finite(model: nn.Module, task: int) -> None:

@@ -1,8 +1,11 @@
 """The three continual-learning scenarios of van de Ven, Tuytelaars & Tolias (2022).
 
 A scenario decides how a benchmark's labels reach the model; the benchmark itself is the same.
-It also tells the learner whether its inputs are images with neighbourhoods (``spatial``):
-permuted pixels are not, so a learner must not move or blur them.
+It also carries how the benchmark's images reach it: whether they are images with
+neighbourhoods (``spatial``: permuted pixels are not, so a learner must not move or blur them),
+how training images are augmented (``augment``), and the one conversion of uint8 images to the
+floats a model sees (:meth:`Scenario.inputs`, standardised per channel where the benchmark
+says so), which training, replay and evaluation all use.
 
 * ``task``: the task id is known at test time. One output unit per global class; training and
   testing only compare the units of the sample's own task (a multi-headed output layer).
@@ -22,7 +25,9 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from hebbnet.continual.benchmark import Benchmark, Experience, TensorSet
+from hebbnet.continual.benchmark import Benchmark, ChannelStats, Experience, TensorSet
+from hebbnet.data import to_float
+from hebbnet.data.augment import check_augment
 
 SCENARIOS = ("task", "domain", "class")
 CLASS_HEADS = ("expanding", "full")
@@ -34,6 +39,9 @@ class Scenario:
     task_units: torch.Tensor  # (T, n_outputs) bool: the output units of each task
     seen_units: torch.Tensor  # (T, n_outputs) bool: the units trained on during task t
     spatial: bool = True  # the inputs are images whose pixels keep their neighbours
+    augment: str = "none"  # of training images: hebbnet.data.augment.AUGMENTATIONS
+    mean: torch.Tensor | None = None  # (1, C, 1, 1): per-channel standardisation, or None
+    std: torch.Tensor | None = None
 
     @staticmethod
     def from_benchmark(kind: str, benchmark: Benchmark, class_head: str = "expanding") -> Scenario:
@@ -53,11 +61,19 @@ class Scenario:
         seen_units = task_units.cumsum(0).bool()
         if class_head == "full":
             seen_units[:] = True
-        return Scenario(kind, task_units, seen_units, benchmark.spatial)
+        check_augment(benchmark.augment, benchmark.spatial)
+        mean, std = _channel_tensors(benchmark.normalization)
+        return Scenario(kind, task_units, seen_units, benchmark.spatial, benchmark.augment, mean, std)
 
     def to(self, device: torch.device | str) -> Scenario:
         return replace(self, task_units=self.task_units.to(device),
-                       seen_units=self.seen_units.to(device))
+                       seen_units=self.seen_units.to(device), mean=_moved(self.mean, device),
+                       std=_moved(self.std, device))
+
+    def inputs(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 images as the model sees them: floats in [0, 1], standardised per channel
+        where the benchmark is normalised."""
+        return to_float(images, self.mean, self.std)
 
     @property
     def n_outputs(self) -> int:
@@ -69,10 +85,14 @@ class Scenario:
             return experience
         lookup = torch.full((max(experience.classes) + 1,), -1, dtype=torch.long)
         lookup[list(experience.classes)] = torch.arange(len(experience.classes))
-        train, test = (
-            TensorSet(s.x, lookup[s.y], s.t) for s in (experience.train, experience.test)
-        )
-        return Experience(experience.task_id, experience.classes, train, test)
+
+        def relabelled(data: TensorSet) -> TensorSet:
+            return TensorSet(data.x, lookup[data.y], data.t)
+
+        validation = experience.validation
+        return replace(experience, train=relabelled(experience.train),
+                       test=relabelled(experience.test),
+                       validation=None if validation is None else relabelled(validation))
 
     def train_mask(self, current_task: int, sample_tasks: torch.Tensor) -> torch.Tensor | None:
         """Active output units for each training sample, (B, n_outputs), or None for all."""
@@ -85,6 +105,18 @@ class Scenario:
     def test_mask(self, task: int) -> torch.Tensor | None:
         """Active output units when testing on ``task``, or None for all."""
         return self.task_units[task] if self.kind == "task" else None
+
+
+def _channel_tensors(stats: ChannelStats | None) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """The statistics as (1, C, 1, 1) tensors, or (None, None) without them."""
+    if stats is None:
+        return None, None
+    return (torch.tensor(stats.mean, dtype=torch.float32).view(1, -1, 1, 1),
+            torch.tensor(stats.std, dtype=torch.float32).view(1, -1, 1, 1))
+
+
+def _moved(tensor: torch.Tensor | None, device: torch.device | str) -> torch.Tensor | None:
+    return None if tensor is None else tensor.to(device)
 
 
 def mask_logits(logits: torch.Tensor, active: torch.Tensor | None) -> torch.Tensor:

@@ -53,9 +53,15 @@ def pad_images(data: ImageDataset, pixels: int) -> ImageDataset:
                    test_images=F.pad(data.test_images, border))
 
 
-def to_float(images: torch.Tensor) -> torch.Tensor:
-    """Map uint8 images in [0, 255] to float32 in [0, 1]."""
-    return images.to(torch.float32).div_(255.0)
+def to_float(images: torch.Tensor, mean: torch.Tensor | None = None,
+             std: torch.Tensor | None = None) -> torch.Tensor:
+    """Map uint8 images in [0, 255] to float32 in [0, 1]; given the per-channel ``mean`` and
+    ``std`` of those values (shaped to broadcast over (N, C, H, W)), standardised as well:
+    :math:`(x/255 - \\mu_c) / \\sigma_c`."""
+    x = images.to(torch.float32).div_(255.0)
+    if mean is None or std is None:
+        return x
+    return x.sub_(mean).div_(std)
 
 
 def load_dataset(name: str, root: str | Path = "data") -> ImageDataset:

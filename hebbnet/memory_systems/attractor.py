@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Optional
 
 import torch
 
@@ -296,6 +297,22 @@ class CorticalReadout:
                         self.code_active)
 
 
+@dataclass
+class AttractorConfig:
+    """The attractor hippocampus's settings (``strategy.attractor.*`` of the CLS)."""
+
+    # share of the stream's samples stored in CA3's synapses (0.02 chosen on the validation
+    # split over 0.01 and 0.02, code 1,000/20: benchmarks/RESULTS.md, issue 15; with
+    # ca3_units=10000 and the code 1,000/100, 0.15 was chosen over 0.1)
+    store_probability: float = 0.02
+    iterations: int = 10  # settling steps at most
+    # CA3 larger than the code: the code reaches it through a dentate expansion to ca3_units
+    # with ca3_active winners, and a CA3 -> CA1 readout gives a reactivated state's code back;
+    # null: CA3 is the code's own units
+    ca3_units: Optional[int] = None
+    ca3_active: int = 20
+
+
 class AttractorHippocampus:
     """The CLS's hippocampus as synapses (``strategy.hippocampus=attractor``): the samples of
     the stream, offered once each, are stored with probability ``store_probability`` as their
@@ -326,8 +343,11 @@ class AttractorHippocampus:
         seed: the dentate's projection is drawn from it.
     """
 
-    def __init__(self, units: int, active: int, store_probability: float, iterations: int = 10,
-                 ca3_units: int | None = None, ca3_active: int = 20, seed: int = 0):
+    def __init__(self, units: int, active: int, settings: AttractorConfig | None = None,
+                 seed: int = 0):
+        settings = settings or AttractorConfig()
+        store_probability, iterations = settings.store_probability, settings.iterations
+        ca3_units, ca3_active = settings.ca3_units, settings.ca3_active
         if not 0 < store_probability <= 1:
             raise ValueError("strategy.attractor.store_probability is the share of the stream "
                              f"stored, in (0, 1]; got {store_probability}.")

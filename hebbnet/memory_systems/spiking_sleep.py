@@ -24,16 +24,34 @@ Inputs fire with probability min(1, rate_scale · x̄) per step, x̄ the mean in
 with ``input_window=w``, only within a w×w window of the image placed at random each step
 (zero elsewhere), as Tadros et al. mask their input. A sleep after the
 (t+1)-th task lasts ``steps + t · steps_per_task`` steps. The parameters and their defaults are
-:class:`hebbnet.config.schema.SpikingSleepConfig`'s.
+:class:`SpikingSleepConfig`'s.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import List, Optional
+
 import torch
 from torch import nn
 
-from hebbnet.config.schema import SpikingSleepConfig
 from hebbnet.spiking.conversion import integrate_and_fire
+
+
+@dataclass
+class SpikingSleepConfig:
+    """The spiking sleep's settings (``strategy.spiking_sleep.*`` of the CLS)."""
+
+    steps: int = 0  # steps of the sleep after the first task; 0: no spiking sleep
+    steps_per_task: int = 0  # more steps per task learned before (Tadros et al.: steps / 3)
+    input_window: Optional[int] = None  # each step, only a random w×w window of the mean image
+    rate_scale: float = 0.5  # input firing probability per step = rate_scale · mean intensity
+    alpha_scale: float = 1.0  # layer scaling α_l = alpha_scale · λ_{l−1} / λ_l
+    thresholds: List[float] = field(default_factory=lambda: [1.0])  # β per layer
+    decay: float = 0.999
+    inc: float = 1e-3
+    dec: float = 1e-4
+    w0: float = 1e-3
 
 
 def check_spiking_sleep(params: SpikingSleepConfig) -> None:

@@ -52,13 +52,17 @@ import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from hebbnet.distributed import average_over_ranks
+from hebbnet.models.growth import check_room
+from hebbnet.models.plastic import PlasticModelConfig, PlasticNetwork, plastic_network
 from hebbnet.models.readouts import label_neurons, vote
+from hebbnet.registry import register_model
 from hebbnet.spiking.encoders import poisson_events
 
 BACKENDS = ("auto", "compiled", "torch")  # auto: compiled on the CPU, torch elsewhere
@@ -314,7 +318,7 @@ class SpikeCountFeatures(nn.Module):
         average_over_ranks([net.weight, net.theta])  # data-parallel: replicas stay equal
         return counts
 
-    def start_task(self, task: int, gain: float) -> None:
+    def begin_task(self, task: int, gain: float) -> None:
         """STDP at ``gain`` times its rates ν_pre, ν_post (0 stops learning and θ's growth);
         with neurogenesis, the task's block is born and the earlier ones protected."""
         self.frozen = gain == 0
@@ -408,3 +412,44 @@ def assign_labels(counts: torch.Tensor, labels: torch.Tensor, n_classes: int) ->
 def predict(counts: torch.Tensor, assignment: torch.Tensor, n_classes: int) -> torch.Tensor:
     """The class whose assigned neurons fired most on average ("all-activity" vote)."""
     return vote(counts.float(), assignment, n_classes).argmax(1)
+
+
+@dataclass
+class DiehlCookConfig(PlasticModelConfig):
+    """``model=diehl_cook``: the network as a plastic model's features (spike counts), read out
+    by the neurons' labels unless another readout is chosen."""
+
+    name: str = "diehl_cook"
+    readout: str = "neuron_labels"
+    n_neurons: int = 400
+    steps: int = 250  # time steps (ms) per image
+    rule: str = "triplet"  # triplet (Diehl & Cook's code) | pair (BindsNET's PostPre)
+    theta_plus: float = 0.05  # mV of adaptive threshold per spike
+    inhibition: float = 120.0  # mV
+    nu_pre: float = 1e-4
+    nu_post: float = 1e-2
+    # metaplasticity: neuron j's STDP rates × θ½/(θ½ + θ_j), θ_j its adaptive threshold (mV);
+    # null: the same rates for every neuron
+    theta_half: Optional[float] = None
+    # L2 normalisation (Allred & Roy 2020): each neuron's input weights rescaled to this
+    # Euclidean length instead of summing to 78.4, and each image to input_l2; null: not
+    weight_l2: Optional[float] = None
+    input_l2: Optional[float] = None
+    neurons_per_task: Optional[int] = None  # neurogenesis: a block born per task, older protected
+    # κ: evaluate with thresholds θ = κ‖w‖² (mV) instead of the learned θ; null: the learned θ
+    threshold_from_weights: Optional[float] = None
+
+
+@register_model("diehl_cook", DiehlCookConfig)
+def build_diehl_cook(cfg: DiehlCookConfig, input_shape: Sequence[int], n_outputs: int,
+                     n_tasks: int) -> PlasticNetwork:
+    params = DiehlCookParameters(n_neurons=cfg.n_neurons, steps=cfg.steps, rule=cfg.rule,
+                                 theta_plus=cfg.theta_plus, inhibition=cfg.inhibition,
+                                 nu_pre=cfg.nu_pre, nu_post=cfg.nu_post,
+                                 weight_l2=cfg.weight_l2, input_l2=cfg.input_l2,
+                                 theta_half=cfg.theta_half)
+    if cfg.neurons_per_task is not None:
+        check_room(cfg.n_neurons, "n_neurons", cfg.neurons_per_task, n_tasks)
+    features = SpikeCountFeatures(input_shape, params, cfg.neurons_per_task,
+                                  threshold_from_weights=cfg.threshold_from_weights)
+    return plastic_network(cfg, features, input_shape, n_outputs)

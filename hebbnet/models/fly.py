@@ -10,11 +10,27 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Optional
 
 import torch
 from torch import nn
 
 from hebbnet.layers import SparseCode
+from hebbnet.models.plastic import PlasticModelConfig, PlasticNetwork, plastic_network
+from hebbnet.registry import register_model
+
+
+@dataclass
+class FlyConfig(PlasticModelConfig):
+    """Defaults chosen on a validation split of Split MNIST (benchmarks/RESULTS.md, issue 18)."""
+
+    name: str = "fly"
+    readout: str = "hebbian"
+    readout_w_max: Optional[float] = 30.0  # a synapse saturates after 30 co-activations
+    kenyon_cells: int = 40000  # random expansion (Kenyon cells)
+    active: int = 200  # k winners (APL inhibition): 0.5 %
+    fan_in: Optional[int] = 32  # inputs each Kenyon cell sums (binary); null: dense Gaussian
 
 
 class KenyonCells(nn.Module):
@@ -37,5 +53,12 @@ class KenyonCells(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.code(x)
 
-    def start_task(self, task: int, gain: float) -> None:
+    def begin_task(self, task: int, gain: float) -> None:
         """A fixed code: nothing to scale."""
+
+
+@register_model("fly", FlyConfig)
+def build_fly(cfg: FlyConfig, input_shape: Sequence[int], n_outputs: int,
+              n_tasks: int) -> PlasticNetwork:
+    return plastic_network(cfg, KenyonCells(input_shape, cfg.kenyon_cells, cfg.active, cfg.fan_in),
+                           input_shape, n_outputs)

@@ -4,17 +4,43 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import cast
+from dataclasses import dataclass, field
+from typing import List, Optional, cast
 
 import torch
 from torch import nn
 
 from hebbnet.data import to_float
 from hebbnet.layers.sparse_code import SparseCode
+from hebbnet.models.growth import neurogenesis
+from hebbnet.registry import register_model
 from hebbnet.structural.neurogenesis import Neurogenesis
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
 INITS = ("default", "xavier")
+
+
+@dataclass
+class MLPConfig:
+    name: str = "mlp"
+    hidden_sizes: List[int] = field(default_factory=lambda: [400, 400])
+    activation: str = "relu"  # relu | tanh | sigmoid | gelu
+    init: str = "default"  # default (PyTorch's Linear) | xavier (Xavier-uniform, zero bias)
+    code_size: Optional[int] = None  # a fixed sparse code (random expansion, k-WTA) first
+    code_active: int = 200  # its k winners
+    # each code unit's threshold set to its mean drive over the first task's training images
+    # (once, before any learning; SparseCode.calibrate)
+    code_calibrated: bool = False
+    # the code's projection drawn from this seed and not saved (a CLS counts 8 bytes for it);
+    # null: drawn from the run's seed, saved with the model and counted in full
+    code_seed: Optional[int] = None
+    bias: bool = True  # false: no biases (a network to run as spiking units, Tadros et al.)
+    # neurogenesis in the code (the dentate gyrus's): code_size is its capacity, this many units
+    # born per task, newborns' extra drive code_newborn_excitability fading over
+    # code_newborn_maturation training steps; null: every code unit from the start
+    code_neurons_per_task: Optional[int] = None
+    code_newborn_excitability: float = 0.0
+    code_newborn_maturation: float = 100.0
 
 
 class MLP(nn.Module):
@@ -123,3 +149,17 @@ class MLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classify(self.encode(x))
+
+
+@register_model("mlp", MLPConfig)
+def build_mlp(cfg: MLPConfig, input_shape: Sequence[int], n_outputs: int, n_tasks: int) -> MLP:
+    if cfg.code_neurons_per_task is not None and cfg.code_size is None:
+        raise ValueError(f"model.code_neurons_per_task={cfg.code_neurons_per_task} grows the "
+                         "model's sparse code, and it has none: set model.code_size (its "
+                         "capacity, e.g. 1000).")
+    code_births = None if cfg.code_neurons_per_task is None else neurogenesis(
+        cast(int, cfg.code_size), "code_size", cfg.code_neurons_per_task, n_tasks,
+        cfg.code_newborn_excitability, cfg.code_newborn_maturation, "code_")
+    return MLP(input_shape, list(cfg.hidden_sizes), n_outputs, cfg.activation, cfg.init,
+               cfg.code_size, cfg.code_active, cfg.code_calibrated, cfg.code_seed, cfg.bias,
+               code_births)

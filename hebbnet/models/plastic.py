@@ -1,5 +1,5 @@
 """A plastic network: features that learn by local rules, then a readout — a model like any
-other for the continual-learning runner.
+other for the continual-learning runner (a :class:`~hebbnet.models.contract.LocalLearner`).
 
 Contract (what the runner and the strategies rely on):
 
@@ -15,21 +15,35 @@ Contract (what the runner and the strategies rely on):
 * ``statistics_bytes()``: what the readout carries across tasks besides weights, counted in a
   run's memory.
 
-Features modules implement ``forward(x) -> (N, out_features)``, ``out_features`` and
-``start_task(task, gain)`` (their plasticity scaled by ``gain``, 0 freezing them; a network
-that grows units for a new task does so here).
+Features modules (:class:`Features`) implement ``forward(x) -> (N, out_features)``,
+``out_features`` and ``begin_task(task, gain)`` (their plasticity scaled by ``gain``, 0
+freezing them; a network that grows units for a new task does so here); a module that lacks
+one is refused when the network is built, with the missing names.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Optional, Protocol
 
 import torch
 from torch import nn
 
 from hebbnet.distributed import gather_over_ranks
-from hebbnet.models.readouts import Readout
+from hebbnet.models.contract import missing
+from hebbnet.models.readouts import Readout, make_readout
+
+
+@dataclass
+class PlasticModelConfig:
+    """What every plastic network's config shares: its readout and its critical period."""
+
+    name: str = "hebbian_dense"
+    readout: str = "backprop"  # backprop | delta | hebbian | class_means | neuron_labels
+    readout_lr: Optional[float] = None  # delta and hebbian readouts; null: the rule's default
+    readout_w_max: Optional[float] = None  # hebbian readout: synapses saturate here; null: never
+    lr_decay: float = 1.0  # the features' plasticity at task k is lr_decay^k (0: frozen after task 0)
 
 
 class Features(Protocol):
@@ -39,7 +53,7 @@ class Features(Protocol):
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor: ...
 
-    def start_task(self, task: int, gain: float) -> None: ...
+    def begin_task(self, task: int, gain: float) -> None: ...
 
 
 class PlasticNetwork(nn.Module):
@@ -60,6 +74,11 @@ class PlasticNetwork(nn.Module):
         if not 0 <= lr_decay <= 1:
             raise ValueError(f"model.lr_decay must be in [0, 1] (1: plasticity never closes), "
                              f"got {lr_decay}.")
+        if absent := missing(features, Features):
+            raise TypeError(f"{type(features).__name__} lacks {', '.join(absent)}, which a "
+                            "plastic network's features provide (hebbnet.models.plastic.Features: "
+                            "forward(x) -> (N, out_features), out_features, begin_task(task, "
+                            "gain)).")
         self.features, self.readout = features, readout
         self.input_shape, self.lr_decay = tuple(input_shape), lr_decay
 
@@ -92,11 +111,26 @@ class PlasticNetwork(nn.Module):
         return logits
 
     def start_task(self, task: int) -> None:
-        self.features.start_task(task, self.lr_decay ** task)
+        self.features.begin_task(task, self.lr_decay ** task)
 
     def statistics_bytes(self) -> int:
         return self.readout.statistics_bytes()
 
+
+
+def plastic_network(cfg: PlasticModelConfig, features: Features, input_shape: Sequence[int],
+                    n_outputs: int) -> PlasticNetwork:
+    """``features`` under the readout ``cfg`` chooses: what each plastic model's builder
+    returns."""
+    if cfg.readout == "neuron_labels" and features.out_features < n_outputs:
+        raise ValueError(
+            f"model={cfg.name} has {features.out_features} feature neurons for {n_outputs} "
+            "output classes: with model.readout=neuron_labels every class needs neurons. Use "
+            "more neurons (model.n_neurons / model.width) or another model.readout."
+        )
+    readout = make_readout(cfg.readout, features.out_features, n_outputs, cfg.readout_lr,
+                           cfg.readout_w_max)
+    return PlasticNetwork(features, readout, input_shape, cfg.lr_decay)
 
 
 def module_device(module: nn.Module) -> torch.device:

@@ -10,12 +10,21 @@ pooling), their MNIST/CIFAR-10 architecture: 96 5×5, 1.0, 0.7, 0.08, max 4/2;
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from hebbnet.layers import HebbianConv2d, Triangle
+from hebbnet.models.plastic import PlasticModelConfig, PlasticNetwork, plastic_network
+from hebbnet.registry import register_model
 from hebbnet.rules import SoftHebb
+
+
+@dataclass
+class SoftHebbConvConfig(PlasticModelConfig):
+    name: str = "softhebb_conv"
+    depth: int = 3  # blocks of Journé et al. (2023), 1-3
 
 BLOCKS = (
     (96, 5, 1.0, 0.7, 0.08, lambda: nn.MaxPool2d(4, 2, 1)),
@@ -68,7 +77,14 @@ class SoftHebbConvFeatures(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.network(x)
 
-    def start_task(self, task: int, gain: float) -> None:
+    def begin_task(self, task: int, gain: float) -> None:
         for conv, lr in zip(self.convs, self.base_lrs):
             conv.plastic = gain > 0
             conv.lr = lr * gain if gain > 0 else lr
+
+
+@register_model("softhebb_conv", SoftHebbConvConfig)
+def build_softhebb_conv(cfg: SoftHebbConvConfig, input_shape: Sequence[int], n_outputs: int,
+                        n_tasks: int) -> PlasticNetwork:
+    return plastic_network(cfg, SoftHebbConvFeatures(input_shape, cfg.depth), input_shape,
+                           n_outputs)

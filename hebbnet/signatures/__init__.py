@@ -10,8 +10,8 @@ them, ``benchmarks/structural_signatures.py`` runs them over seeds. One module p
 * :mod:`.reward_capture` — maladaptive plasticity: a reward signal that captures a network.
 """
 
-from hebbnet.structural.signatures.dentate import DentateCodes, dentate_codes_across_tasks
-from hebbnet.structural.signatures.maps import (
+from hebbnet.signatures.dentate import DentateCodes, dentate_codes_across_tasks
+from hebbnet.signatures.maps import (
     FINGERS,
     RECEPTORS,
     Amputation,
@@ -21,8 +21,8 @@ from hebbnet.structural.signatures.maps import (
     map_expansion,
     skin_regions,
 )
-from hebbnet.structural.signatures.neurogenesis import NewClass, neurogenesis_for_a_new_class
-from hebbnet.structural.signatures.ocular_dominance import (
+from hebbnet.signatures.neurogenesis import NewClass, neurogenesis_for_a_new_class
+from hebbnet.signatures.ocular_dominance import (
     EYE,
     Deprivation,
     binocular_stimuli,
@@ -30,8 +30,8 @@ from hebbnet.structural.signatures.ocular_dominance import (
     monocular_deprivation,
     ocular_dominance,
 )
-from hebbnet.structural.signatures.reward_capture import CUES, DRUG, FOOD, Capture, reward_capture
-from hebbnet.structural.signatures.turnover import Turnover, correlated_inputs, synapse_turnover
+from hebbnet.signatures.reward_capture import CUES, DRUG, FOOD, Capture, reward_capture
+from hebbnet.signatures.turnover import Turnover, correlated_inputs, synapse_turnover
 
 __all__ = [
     "CUES", "DRUG", "EYE", "FINGERS", "FOOD", "RECEPTORS", "Amputation", "Capture", "DentateCodes",

@@ -2,7 +2,7 @@
 and units are born into a layer (neurogenesis).
 Cortical maps are :class:`hebbnet.layers.TopographicMap`; critical periods are plasticity
 schedules (:mod:`hebbnet.plasticity.schedules`); the signature experiments are in
-:mod:`hebbnet.structural.signatures`."""
+:mod:`hebbnet.signatures`."""
 
 from hebbnet.structural.neurogenesis import Neurogenesis
 from hebbnet.structural.report import structure_report

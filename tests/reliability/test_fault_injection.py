@@ -13,14 +13,10 @@ from conftest import quick_config
 from test_strategy_runs import OPTIONS
 
 from hebbnet.config import LoggerConfig, TrainConfig
-from hebbnet.config.schema import (
-    STRATEGY_SCHEMAS,
-    DiehlCookConfig,
-    FlyConfig,
-    HebbianDenseConfig,
-)
 from hebbnet.continual import run_experiment
 from hebbnet.continual.checkpoint import CHECKPOINT_NAME
+from hebbnet.continual.strategies import STRATEGIES
+from hebbnet.models import DiehlCookConfig, FlyConfig, HebbianDenseConfig
 from hebbnet.testing import KILL_POINTS, TORN, count_calls, run_killed
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
@@ -44,7 +40,7 @@ PLASTIC_MODELS = {
 
 
 def config(name: str, resume: bool = False, logger: str = "none", model=None):
-    strategy = STRATEGY_SCHEMAS[name](name=name, **OPTIONS.get(name, {}))
+    strategy = STRATEGIES[name].config(**OPTIONS.get(name, {}))
     return quick_config(strategy=strategy, resume=resume,
                         train=TrainConfig(batch_size=16, iterations=12),
                         logger=LoggerConfig(name=logger, progress=False),
@@ -80,7 +76,7 @@ def kill_everywhere_and_resume(name: str, tmp_path, model=None) -> None:
         assert not list(run_dir.glob(".*.tmp"))  # a torn temporary file is cleared on resume
 
 
-@pytest.mark.parametrize("name", sorted(STRATEGY_SCHEMAS))
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
 def test_a_run_killed_anywhere_resumes_bit_for_bit(name, tmp_path):
     kill_everywhere_and_resume(name, tmp_path)
 

@@ -13,8 +13,8 @@ from conftest import REPO, quick_config
 from test_cli import FAST, train
 
 from hebbnet.continual import RunDirectoryError, run_experiment
-from hebbnet.continual.run_directory import exclusive
 from hebbnet.files import write_text
+from hebbnet.run_directory import exclusive
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -301,3 +301,11 @@ def test_a_run_whose_checkpoint_cannot_be_written_stops_with_one_message_and_res
     resumed = train("resume=true", f"hydra.run.dir={run_dir}")
     assert resumed.returncode == 0, resumed.stderr
     assert_same_run(run_dir, tmp_path / "straight")
+
+
+def test_a_plastic_layer_that_diverges_names_its_config_key_and_claims_no_checkpoint(tmp_path):
+    result = train("model=hebbian_dense", "model.rule=hebb", "model.lr=1000", "model.width=64",
+                   "logger=none", f"hydra.run.dir={tmp_path}")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "its lr from model.lr=1000" in result.stderr and "train.lr" not in result.stderr
+    assert "No task had finished, so no checkpoint was written" in result.stderr

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from hebbnet.continual.strategies.importance import trainable
-from hebbnet.continual.strategies.replay import BufferedStrategy
+from hebbnet.continual.strategies.replay import BufferedStrategy, ReplayConfig
+from hebbnet.registry import register_strategy
+
+
+@dataclass
+class AGEMConfig(ReplayConfig):
+    name: str = "agem"
 
 
 def project_gradient(gradient: torch.Tensor, reference: torch.Tensor,
@@ -19,11 +27,16 @@ def project_gradient(gradient: torch.Tensor, reference: torch.Tensor,
     return gradient - dot / (reference @ reference + eps) * reference
 
 
+@register_strategy("agem", AGEMConfig)
 class AGEM(BufferedStrategy):
     """After the current batch's backward pass, project its gradient so that it does not point
     uphill for a batch of stored samples (the reference gradient)."""
 
     trains_local_learners = False  # its method needs gradients
+
+    def __init__(self, model, scenario, schedule, generator, options: AGEMConfig | None = None):
+        options = options or AGEMConfig()
+        super().__init__(model, scenario, schedule, generator, options, options.policy)
 
     def batch_loss(self, batch, task):
         loss = super().batch_loss(batch, task)

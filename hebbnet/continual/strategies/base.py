@@ -7,6 +7,12 @@ happens to the gradient before the step (:meth:`Strategy.before_step`), after it
 There is no callback chain: the loop is :meth:`Strategy.train_experience`, and one step is
 :meth:`Strategy.training_step`, both read top to bottom.
 
+Images stay uint8 until a batch reaches the model: :meth:`Strategy.training_inputs` augments a
+training or replayed batch as the benchmark says, on its device, drawing from the strategy's
+generator (the run's order generator, which every checkpoint saves, so a resumed run draws the
+same crops), and turns it into the scenario's inputs; evaluation uses the scenario's inputs
+alone. With ``train.precision=bf16`` each batch's loss is computed under autocast.
+
 A model that learns by local rules only (a :class:`~hebbnet.models.plastic.PlasticNetwork`
 whose ``learns_locally``) has no gradient and no optimiser: each step shows it the batch
 (:meth:`Strategy.local_step`). Strategies that only decide what data the model sees can train
@@ -25,22 +31,26 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import cast
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Dict, cast
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hebbnet.config.schema import TrainConfig
 from hebbnet.continual.benchmark import Experience, TensorSet
 from hebbnet.continual.scenario import Scenario, mask_logits
-from hebbnet.data import to_float
+from hebbnet.data.augment import augment
 from hebbnet.distributed import average_over_ranks, shard, world_size
-from hebbnet.models.plastic import PlasticNetwork, module_device
+from hebbnet.models.contract import LocalLearner, TaskAware
+from hebbnet.models.plastic import module_device
+
+if TYPE_CHECKING:  # the run-level schema imports this module for its default strategy
+    from hebbnet.config.schema import TrainConfig
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
+PRECISIONS = {"fp32": None, "bf16": torch.bfloat16}  # train.precision: the autocast dtype
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -52,6 +62,10 @@ def check_schedule(schedule: TrainConfig) -> None:
     if schedule.optimizer not in OPTIMIZERS:
         raise ValueError(
             f"Unknown train.optimizer {schedule.optimizer!r}; valid: {', '.join(OPTIMIZERS)}."
+        )
+    if schedule.precision not in PRECISIONS:
+        raise ValueError(
+            f"Unknown train.precision {schedule.precision!r}; valid: {', '.join(PRECISIONS)}."
         )
     if (schedule.iterations is None) == (schedule.epochs is None):
         raise ValueError(
@@ -105,11 +119,30 @@ class FirstPass:
         return new
 
 
+@dataclass
+class StrategyConfig:
+    """What every strategy's config holds; each strategy's config extends it beside the
+    strategy's class (typed and validated by Hydra as ``strategy.*``)."""
+
+    name: str = "naive"
+    # Tuned values per named experiment, applied by train.py (see hebbnet/config/published.py).
+    published: Dict[str, Any] = field(default_factory=dict)
+
+
 class Strategy:
     """Trains one model on one experience at a time; by default plain fine-tuning.
 
     Subclasses change what is trained on (:meth:`training_set`), what is minimised
-    (:meth:`loss`), and what happens around an experience (:meth:`after_experience`).
+    (:meth:`loss`), and what happens around an experience (:meth:`after_experience`). A
+    subclass's settings come in one object, ``options``, an instance of its config dataclass
+    (None: that dataclass's defaults), where the settings and their defaults are written once.
+
+    Args:
+        model: the network it trains.
+        scenario: which output units each task trains and is tested on.
+        schedule: the run's ``train.*`` settings (optimiser, rate, batch, steps).
+        generator: the source of every random choice it makes (batches, replay draws).
+        options: its own settings (a :class:`StrategyConfig` subclass).
     """
 
     trains_local_learners = True  # False for strategies whose method needs gradients
@@ -121,6 +154,7 @@ class Strategy:
         scenario: Scenario,
         schedule: TrainConfig,
         generator: torch.Generator,
+        options: StrategyConfig | None = None,
     ) -> None:
         check_schedule(schedule)
         self._check_data_parallel(schedule)
@@ -128,7 +162,7 @@ class Strategy:
         self.scenario = scenario
         self.schedule = schedule
         self.generator = generator
-        self.learns_locally = getattr(model, "learns_locally", False)
+        self.learns_locally = isinstance(model, LocalLearner) and model.learns_locally
         if self.learns_locally and not self.trains_local_learners:
             raise ValueError(
                 f"{type(self).__name__} needs a model trained by gradients, and this model "
@@ -148,7 +182,13 @@ class Strategy:
 
     def batch_loss(self, batch: TensorSet, task: int) -> torch.Tensor:
         """What one optimiser step minimises on ``batch`` (plain fine-tuning: :meth:`loss`)."""
-        return self.loss(self.model(to_float(batch.x)), batch.y, batch.t, task)
+        return self.loss(self.model(self.training_inputs(batch.x)), batch.y, batch.t, task)
+
+    def training_inputs(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 images of a training or replayed batch as the model learns from them:
+        augmented as the benchmark says (drawing from :attr:`generator`), then
+        :meth:`Scenario.inputs <hebbnet.continual.scenario.Scenario.inputs>`."""
+        return self.scenario.inputs(augment(images, self.scenario.augment, self.generator))
 
     def before_step(self, task: int) -> None:
         """Hook between ``backward()`` and the optimiser step (gradient projection)."""
@@ -181,16 +221,15 @@ class Strategy:
         skipped — its result could not be used (e.g. EWC's Fisher after the last task)."""
         if self.schedule.reset_optimizer and self.optimizer is not None:
             self.optimizer = self._make_optimizer()
-        start_task = getattr(self.model, "start_task", None)
-        if start_task is not None:  # plastic networks; a code that grows units
-            start_task(experience.task_id)
+        if isinstance(self.model, TaskAware):  # plastic networks; a code that grows units
+            self.model.start_task(experience.task_id)
         data = self.training_set(experience, seen)
         steps = steps_per_task(self.schedule, len(data))
         device = module_device(self.model)
         self.model.train()
         start = time.perf_counter()
-        for step, index in enumerate(self._batches(len(data), steps)):
-            loss = self.training_step(data, index.to(device), experience.task_id)
+        for step, index in enumerate(self._batches(len(data), steps).to(device)):
+            loss = self.training_step(data, index, experience.task_id)
             if monitor is not None:
                 monitor(step, steps, loss)
         if not final:
@@ -199,10 +238,16 @@ class Strategy:
 
     def training_step(self, data: TensorSet, index: torch.Tensor, task: int) -> float:
         """One optimiser step on the samples ``index`` of ``data``; returns the loss (for a
-        model that learns locally: one :meth:`local_step`, returning its error rate)."""
+        model that learns locally: one :meth:`local_step`, returning its error rate). With
+        ``train.precision=bf16`` the loss is computed under autocast (matrix products and
+        convolutions in bfloat16, reductions and the loss in float32) and the backward pass
+        runs outside it, as PyTorch recommends."""
         if self.optimizer is None:  # the model learns locally
             return self.local_step(data.select(index), task)
-        return self.gradient_step(self.batch_loss(data.select(index), task), task, self.optimizer)
+        dtype = PRECISIONS[self.schedule.precision]
+        with torch.autocast(index.device.type, dtype=dtype, enabled=dtype is not None):
+            loss = self.batch_loss(data.select(index), task)
+        return self.gradient_step(loss, task, self.optimizer)
 
     def gradient_step(self, loss: torch.Tensor, task: int, optimizer: torch.optim.Optimizer) -> float:
         """One step of ``optimizer`` down ``loss``, with the hooks around it; a NaN or infinite
@@ -223,11 +268,18 @@ class Strategy:
         self.after_step()
         return value
 
+    @property
+    def sleeps_after_experience(self) -> bool:
+        """True for a strategy that sleeps as its own phase after each task: the runner then
+        calls its ``sleep(task)``, which returns a dataclass report, between training and
+        testing."""
+        return False
+
     def local_step(self, batch: TensorSet, task: int) -> float:
         """Show a locally learning model ``batch`` with its targets and the output units the
         scenario allows; returns the batch's error rate before the step."""
         active = self.scenario.train_mask(task, batch.t)
-        logits = cast(PlasticNetwork, self.model).learn(to_float(batch.x), batch.y, active)
+        logits = cast(LocalLearner, self.model).learn(self.training_inputs(batch.x), batch.y, active)
         return float((mask_logits(logits, active).argmax(1) != batch.y).float().mean())
 
     def state_dict(self) -> dict:
@@ -247,14 +299,15 @@ class Strategy:
         return OPTIMIZERS[self.schedule.optimizer](params, lr=lr or self.schedule.lr,
                                                    fused=fused)
 
-    def _batches(self, n_samples: int, steps: int) -> Iterator[torch.Tensor]:
-        """``steps`` batches of indices from back-to-back random permutations of the data."""
+    def _batches(self, n_samples: int, steps: int) -> torch.Tensor:
+        """``steps`` batches of indices (steps, batch) from back-to-back random permutations of
+        the data, drawn at once so that they reach the device in one copy."""
         size = self.schedule.batch_size
         n_permutations = math.ceil(steps * size / n_samples)
         order = torch.cat(
             [torch.randperm(n_samples, generator=self.generator) for _ in range(n_permutations)]
         )
-        return iter(shard(order[: steps * size].view(steps, size)))
+        return shard(order[: steps * size].view(steps, size))
 
     def _check_data_parallel(self, schedule: TrainConfig) -> None:
         """Under ``torchrun``: refuse a strategy that cannot keep its replicas equal, and a

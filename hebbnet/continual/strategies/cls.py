@@ -43,33 +43,71 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, is_dataclass
-from typing import cast
+from dataclasses import dataclass, field
+from typing import Optional, cast
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hebbnet.config.schema import CLSConfig, SpikingSleepConfig
 from hebbnet.continual.benchmark import Experience, TensorSet
 from hebbnet.continual.scenario import mask_logits
-from hebbnet.continual.strategies.base import FirstPass, StepMonitor, Strategy, TrainStats
+from hebbnet.continual.strategies.base import (
+    FirstPass,
+    StepMonitor,
+    Strategy,
+    StrategyConfig,
+    TrainStats,
+)
 from hebbnet.continual.strategies.clser import ema_update, parameter_bytes, warmed_decay
 from hebbnet.data import to_float
 from hebbnet.data.augment import random_shift
 from hebbnet.layers.sparse_code import SparseCode
-from hebbnet.memory_systems.attractor import AttractorHippocampus
+from hebbnet.memory_systems.attractor import AttractorConfig, AttractorHippocampus
 from hebbnet.memory_systems.hippocampus import Hippocampus
 from hebbnet.memory_systems.sleep import check_downscaling, downscale
-from hebbnet.memory_systems.spiking_sleep import check_spiking_sleep, spiking_sleep
-from hebbnet.models.mlp import MLP
+from hebbnet.memory_systems.spiking_sleep import (
+    SpikingSleepConfig,
+    check_spiking_sleep,
+    spiking_sleep,
+)
+from hebbnet.models.contract import Coded
 from hebbnet.models.plastic import module_device
+from hebbnet.registry import register_strategy
 from hebbnet.spiking.conversion import layer_scales
 
 STORES = ("pixels", "codes")
-
-
 HIPPOCAMPI = ("slots", "attractor")
+
+
+@dataclass
+class CLSConfig(StrategyConfig):
+    name: str = "cls"
+    memory_bytes: int = 156_800  # the slot hippocampus's budget (200 raw 28×28 images)
+    # slots: episodes kept as packed samples within memory_bytes | attractor: codes stored in
+    # CA3's synapses (needs store=codes; its bytes are N²/8 for N code units, whatever it holds)
+    hippocampus: str = "slots"
+    attractor: AttractorConfig = field(default_factory=AttractorConfig)
+    pixel_bits: int = 1  # 1 | 2 | 4 | 8 bits per stored pixel
+    wake_replay: bool = True  # replay hippocampal episodes beside every wake batch
+    sleep_steps: int = 500  # NREM replay steps per sleep
+    sleep_lr: Optional[float] = None  # null: train.lr
+    sleep_batch_size: int = 128  # episodes per sleep replay step (its own, not train.batch_size)
+    downscaling: float = 1.0  # 0 (none) … 1 (units above the median norm brought to it)
+    downscale_layers: str = "output"  # output | all
+    sleep_every: Optional[int] = None  # null: sleep after every task; N: every N wake steps
+    store: str = "pixels"  # pixels | codes (the model's sparse input code; needs model.code_size)
+    replay_shift: int = 2  # replayed episodes moved by up to this many pixels
+    code_size: int = 2000  # dentate-gyrus expansion
+    code_active: int = 50  # its k winners
+    # Systems consolidation: the hippocampus is removed after this many sleeps (it stores and
+    # replays nothing from then on); null: never. 0: a CLS without a hippocampus.
+    lesion_after: Optional[int] = None
+    # A slowly consolidating copy of the cortex: the moving average of its weights, decay d per
+    # step (at most; 1 − 1/(n+1) over the first steps), answers at test time; null: none.
+    slow_cortex_decay: Optional[float] = None
+    # Unsupervised sleep (Tadros et al. 2022): the cortex run as spiking units on noise.
+    spiking_sleep: SpikingSleepConfig = field(default_factory=SpikingSleepConfig)
 
 
 def check_store(store: str, model: nn.Module, pixel_bits: int, spiking_steps: int) -> bool:
@@ -78,7 +116,7 @@ def check_store(store: str, model: nn.Module, pixel_bits: int, spiking_steps: in
         raise ValueError(f"Unknown strategy.store {store!r}; valid: {', '.join(STORES)}.")
     if store == "pixels":
         return False
-    if not getattr(model, "codes", False):
+    if not (isinstance(model, Coded) and model.codes):
         raise ValueError("strategy.store=codes keeps the model's sparse input codes, but this "
                          "model reads pixels; give it a code, e.g. model.code_size=2000.")
     if pixel_bits != 1 or spiking_steps:
@@ -97,35 +135,18 @@ class SleepReport:
     bytes: int  # memory beyond the model (the hippocampus, the average input if used)
 
 
-_DEFAULT = CLSConfig()  # the one source of the defaults (and of their meaning)
-
-
-def _options(settings) -> dict:
-    """A nested setting (a dataclass from the config, a dict, or None) as keyword arguments."""
-    if is_dataclass(settings) and not isinstance(settings, type):
-        return asdict(settings)
-    return dict(settings or {})
-
-
+@register_strategy("cls", CLSConfig)
 class ComplementaryLearningSystem(Strategy):
     """The complementary learning system (the module docstring describes it)."""
 
     data_parallel = False  # its hippocampus stores the batches of its rank
 
-    def __init__(self, model, scenario, schedule, generator,
-                 memory_bytes: int = _DEFAULT.memory_bytes, store: str = _DEFAULT.store,
-                 pixel_bits: int = _DEFAULT.pixel_bits, wake_replay: bool = _DEFAULT.wake_replay,
-                 sleep_steps: int = _DEFAULT.sleep_steps, sleep_lr: float | None = _DEFAULT.sleep_lr,
-                 sleep_batch_size: int = _DEFAULT.sleep_batch_size,
-                 downscaling: float = _DEFAULT.downscaling,
-                 downscale_layers: str = _DEFAULT.downscale_layers,
-                 sleep_every: int | None = _DEFAULT.sleep_every,
-                 replay_shift: int = _DEFAULT.replay_shift, code_size: int = _DEFAULT.code_size,
-                 code_active: int = _DEFAULT.code_active,
-                 lesion_after: int | None = _DEFAULT.lesion_after,
-                 hippocampus: str = _DEFAULT.hippocampus, attractor=None, spiking_sleep=None,
-                 slow_cortex_decay: float | None = _DEFAULT.slow_cortex_decay):
+    def __init__(self, model, scenario, schedule, generator, options: CLSConfig | None = None):
         super().__init__(model, scenario, schedule, generator)
+        options = options or CLSConfig()
+        sleep_steps, replay_shift = options.sleep_steps, options.replay_shift
+        sleep_batch_size, sleep_every = options.sleep_batch_size, options.sleep_every
+        lesion_after, slow_cortex_decay = options.lesion_after, options.slow_cortex_decay
         if (sleep_steps < 0 or replay_shift < 0 or sleep_batch_size <= 0
                 or (sleep_every is not None and sleep_every <= 0)):
             raise ValueError("strategy.sleep_steps and strategy.replay_shift must be >= 0, "
@@ -135,18 +156,17 @@ class ComplementaryLearningSystem(Strategy):
         if lesion_after is not None and lesion_after < 0:
             raise ValueError("strategy.lesion_after is the number of sleeps before the "
                              f"hippocampus is removed: >= 0 or null (never); got {lesion_after}.")
-        check_downscaling(downscaling, downscale_layers)
-        self.spiking = SpikingSleepConfig(**_options(spiking_sleep))
+        check_downscaling(options.downscaling, options.downscale_layers)
+        self.spiking = options.spiking_sleep
         check_spiking_sleep(self.spiking)
-        self.codes = check_store(store, model, pixel_bits, self.spiking.steps)
+        self.codes = check_store(options.store, model, options.pixel_bits, self.spiking.steps)
         self.hippocampus = self._make_hippocampus(
-            hippocampus, _options(attractor), memory_bytes, pixel_bits, code_size, code_active,
-            seed=int(torch.randint(2**31, (1,), generator=generator)))
+            options, seed=int(torch.randint(2**31, (1,), generator=generator)))
         self._first_pass = FirstPass()  # the hippocampus encodes each sample once
-        self.wake_replay, self.sleep_steps = wake_replay, sleep_steps
-        self.sleep_lr = sleep_lr or schedule.lr
+        self.wake_replay, self.sleep_steps = options.wake_replay, sleep_steps
+        self.sleep_lr = options.sleep_lr or schedule.lr
         self.sleep_batch_size = sleep_batch_size
-        self.downscaling, self.downscale_layers = downscaling, downscale_layers
+        self.downscaling, self.downscale_layers = options.downscaling, options.downscale_layers
         self.sleep_every = sleep_every
         # codes and permuted pixels have no neighbours to move to
         self.replay_shift = replay_shift if scenario.spatial and not self.codes else 0
@@ -165,21 +185,21 @@ class ComplementaryLearningSystem(Strategy):
             self.slow_cortex = copy.deepcopy(model).requires_grad_(False)
         self.steps = 0  # optimiser steps, wake and sleep: the slow cortex's averaging clock
 
-    def _make_hippocampus(self, kind: str, attractor: dict, memory_bytes: int, pixel_bits: int,
-                          code_size: int, code_active: int, seed: int):
+    def _make_hippocampus(self, options: CLSConfig, seed: int):
         """Slots of packed episodes, or — ``attractor`` — CA3 synapses storing the codes."""
-        if kind not in HIPPOCAMPI:
-            raise ValueError(f"Unknown strategy.hippocampus {kind!r}; valid: "
+        if options.hippocampus not in HIPPOCAMPI:
+            raise ValueError(f"Unknown strategy.hippocampus {options.hippocampus!r}; valid: "
                              f"{', '.join(HIPPOCAMPI)}.")
-        if kind == "slots":
-            return Hippocampus(memory_bytes, pixel_bits, code_size, code_active, seed=seed)
+        if options.hippocampus == "slots":
+            return Hippocampus(options.memory_bytes, options.pixel_bits, options.code_size,
+                               options.code_active, seed=seed)
         if not self.codes:
             raise ValueError("strategy.hippocampus=attractor stores the model's sparse input "
                              "codes in its synapses; set strategy.store=codes and give the "
                              "model a sparse code, e.g. model.code_size=2000 "
                              "model.code_active=20.")
         code = next(m for m in self.model.modules() if isinstance(m, SparseCode))
-        return AttractorHippocampus(code.size, code.active, **attractor, seed=seed)
+        return AttractorHippocampus(code.size, code.active, options.attractor, seed=seed)
 
     @property
     def lesioned(self) -> bool:
@@ -238,7 +258,7 @@ class ComplementaryLearningSystem(Strategy):
         codes (as bytes 0/255, stored at one bit)."""
         if not self.codes:
             return new
-        codes = cast(MLP, self.model).encode(to_float(new.x))
+        codes = cast(Coded, self.model).encode(self.scenario.inputs(new.x))
         return TensorSet((codes * 255).to(torch.uint8), new.y, new.t)
 
     def _remember_average(self, new: TensorSet) -> None:
@@ -300,8 +320,9 @@ class ComplementaryLearningSystem(Strategy):
     def _replay_loss(self, replay: TensorSet, task: int) -> torch.Tensor:
         """Cross-entropy on recollected episodes, masked as each one's own task requires."""
         recollection = self._recollect(replay)
-        x = to_float(recollection.x)
-        logits = cast(MLP, self.model).classify(x) if self.codes else self.model(x)
+        # codes are stored as bytes 0/255 of binary units: back to 0/1, never augmented
+        x = to_float(recollection.x) if self.codes else self.training_inputs(recollection.x)
+        logits = cast(Coded, self.model).classify(x) if self.codes else self.model(x)
         return F.cross_entropy(mask_logits(logits, self.scenario.train_mask(task, replay.t)),
                                replay.y)
 

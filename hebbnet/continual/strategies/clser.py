@@ -3,26 +3,44 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hebbnet.config.schema import CLSERConfig
-from hebbnet.continual.strategies.replay import ExperienceReplay
-from hebbnet.data import to_float
+from hebbnet.continual.strategies.replay import ERConfig, ExperienceReplay
+from hebbnet.registry import register_strategy
 
-_DEFAULT = CLSERConfig()
+
+@dataclass
+class CLSERConfig(ERConfig):
+    """Defaults of the authors' code (NeurAI-Lab/CLS-ER, models/clser.py); their tuned values
+    per setting are in hebbnet/conf/strategy/clser.yaml."""
+
+    name: str = "clser"
+    reg_weight: float = 0.1  # λ of the consistency term toward the better memory's logits
+    plastic_update_rate: float = 0.9  # probability of updating the plastic memory after a step
+    plastic_decay: float = 0.999  # its moving average's decay at most
+    stable_update_rate: float = 0.7
+    stable_decay: float = 0.999
 
 
 @torch.no_grad()
 def ema_update(average: nn.Module, model: nn.Module, decay: float) -> None:
     r""":math:`\theta_\text{avg} \leftarrow d\,\theta_\text{avg} + (1-d)\,\theta` for every
-    parameter (buffers, such as a fixed input code, are never trained and stay as they are).
+    parameter and every floating-point buffer (BatchNorm's running statistics, which the average
+    answers with in evaluation mode; a fixed input code is the same in both and stays as it
+    is); integer buffers (BatchNorm's batch count) are copied.
     Written here because the decay changes from step to step, which
     ``torch.optim.swa_utils.AveragedModel`` (one fixed averaging function) does not allow."""
     for kept, current in zip(average.parameters(), model.parameters()):
         kept.lerp_(current, 1 - decay)
+    for kept_buffer, current_buffer in zip(average.buffers(), model.buffers()):
+        if kept_buffer.is_floating_point():
+            kept_buffer.lerp_(current_buffer, 1 - decay)
+        else:
+            kept_buffer.copy_(current_buffer)
 
 
 def warmed_decay(steps: int, decay: float) -> float:
@@ -36,6 +54,7 @@ def parameter_bytes(module: nn.Module) -> int:
     return sum(p.numel() * p.element_size() for p in module.parameters())
 
 
+@register_strategy("clser", CLSERConfig)
 class CLSER(ExperienceReplay):
     r"""Experience replay whose working model is also pulled toward two exponential moving
     averages of itself, a plastic (fast) and a stable (slow) semantic memory:
@@ -62,29 +81,19 @@ class CLSER(ExperienceReplay):
 
     trains_local_learners = False  # its method needs gradients
 
-    def __init__(self, model, scenario, schedule, generator,
-                 buffer_size: int = _DEFAULT.buffer_size, policy: str = _DEFAULT.policy,
-                 replay_batch_size: int | None = _DEFAULT.replay_batch_size,
-                 weighting: str = _DEFAULT.weighting, pixel_bits: int | None = _DEFAULT.pixel_bits,
-                 replay_shift: int = _DEFAULT.replay_shift,
-                 reg_weight: float = _DEFAULT.reg_weight,
-                 plastic_update_rate: float = _DEFAULT.plastic_update_rate,
-                 plastic_decay: float = _DEFAULT.plastic_decay,
-                 stable_update_rate: float = _DEFAULT.stable_update_rate,
-                 stable_decay: float = _DEFAULT.stable_decay):
-        super().__init__(model, scenario, schedule, generator, buffer_size, policy,
-                         replay_batch_size, weighting, pixel_bits, replay_shift)
-        if reg_weight < 0:
-            raise ValueError(f"strategy.reg_weight must be >= 0, got {reg_weight}.")
-        for name, value in (("plastic_update_rate", plastic_update_rate),
-                            ("plastic_decay", plastic_decay),
-                            ("stable_update_rate", stable_update_rate),
-                            ("stable_decay", stable_decay)):
-            if not 0 <= value <= 1:
-                raise ValueError(f"strategy.{name} must lie in [0, 1], got {value}.")
-        self.reg_weight = reg_weight
-        self.memories = {"plastic": (copy.deepcopy(model), plastic_update_rate, plastic_decay),
-                         "stable": (copy.deepcopy(model), stable_update_rate, stable_decay)}
+    def __init__(self, model, scenario, schedule, generator, options: CLSERConfig | None = None):
+        options = options or CLSERConfig()
+        super().__init__(model, scenario, schedule, generator, options)
+        if options.reg_weight < 0:
+            raise ValueError(f"strategy.reg_weight must be >= 0, got {options.reg_weight}.")
+        for name in ("plastic_update_rate", "plastic_decay", "stable_update_rate", "stable_decay"):
+            if not 0 <= getattr(options, name) <= 1:
+                raise ValueError(f"strategy.{name} must lie in [0, 1], got "
+                                 f"{getattr(options, name)}.")
+        self.reg_weight = options.reg_weight
+        self.memories = {
+            "plastic": (copy.deepcopy(model), options.plastic_update_rate, options.plastic_decay),
+            "stable": (copy.deepcopy(model), options.stable_update_rate, options.stable_decay)}
         for memory, _, _ in self.memories.values():
             memory.requires_grad_(False)
         self.steps = 0
@@ -101,7 +110,7 @@ class CLSER(ExperienceReplay):
         loss = self.rehearsal_loss(batch, replay, task)
         if replay is None or self.reg_weight == 0:
             return loss
-        x = to_float(replay.x)
+        x = self.training_inputs(replay.x)
         return loss + self.reg_weight * F.mse_loss(self.model(x), self.memory_logits(x, replay.y))
 
     @torch.no_grad()

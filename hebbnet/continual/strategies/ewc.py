@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Optional
+
 import torch
 
 from hebbnet.continual.benchmark import Experience
-from hebbnet.continual.strategies.base import Strategy
+from hebbnet.continual.strategies.base import Strategy, StrategyConfig
 from hebbnet.continual.strategies.importance import (
     detached_copy,
     diagonal_fisher,
     quadratic_penalty,
     tensors_nbytes,
 )
+from hebbnet.registry import register_strategy
 
 
+@dataclass
+class EWCConfig(StrategyConfig):
+    name: str = "ewc"
+    ewc_lambda: float = 5000.0  # λ of the penalty (λ/2) Σ F (θ − θ*)²
+    online: bool = False  # one running penalty (Schwarz et al. 2018) instead of one per task
+    gamma: float = 1.0  # online only: decay of the running Fisher
+    fisher_samples: Optional[int] = None  # samples per task for the Fisher; null: all
+
+
+@dataclass
+class OnlineEWCConfig(EWCConfig):
+    name: str = "online_ewc"
+    online: bool = True
+
+
+@register_strategy("ewc", EWCConfig)
 class EWC(Strategy):
     r"""Penalise moving parameters the earlier tasks' likelihood is sensitive to:
 
@@ -34,9 +54,11 @@ class EWC(Strategy):
 
     trains_local_learners = False  # its method needs gradients
 
-    def __init__(self, model, scenario, schedule, generator, ewc_lambda: float,
-                 online: bool = False, gamma: float = 1.0, fisher_samples: int | None = None):
+    def __init__(self, model, scenario, schedule, generator, options: EWCConfig | None = None):
         super().__init__(model, scenario, schedule, generator)
+        options = options or EWCConfig()
+        ewc_lambda, online, gamma = options.ewc_lambda, options.online, options.gamma
+        fisher_samples = options.fisher_samples
         if ewc_lambda < 0 or not 0 <= gamma <= 1:
             raise ValueError(f"Need ewc_lambda >= 0 and 0 <= gamma <= 1; got {ewc_lambda}, {gamma}.")
         if fisher_samples is not None and fisher_samples <= 0:
@@ -61,7 +83,7 @@ class EWC(Strategy):
                                [: self.fisher_samples].to(data.x.device))
         task = experience.task_id
         new = diagonal_fisher(self.model, data, lambda t: self.scenario.train_mask(task, t),
-                              self.schedule.eval_batch_size)
+                              self.schedule.eval_batch_size, self.scenario.inputs)
         params = detached_copy(self.model)
         if self.online or not self.fisher:
             old = self.fisher or {name: torch.zeros_like(f) for name, f in new.items()}
@@ -93,3 +115,6 @@ class EWC(Strategy):
         super().load_state_dict(state)
         self.fisher, self.anchor = state["fisher"], state["anchor"]
         self.constant = state["constant"]
+
+
+register_strategy("online_ewc", OnlineEWCConfig)(EWC)

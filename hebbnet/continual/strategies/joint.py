@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from hebbnet.continual.benchmark import Experience, TensorSet
-from hebbnet.continual.strategies.base import Strategy
+from hebbnet.continual.strategies.base import Strategy, StrategyConfig
+from hebbnet.registry import register_strategy
 
 
+@dataclass
+class JointConfig(StrategyConfig):
+    name: str = "joint"
+
+
+@register_strategy("joint", JointConfig)
 class Joint(Strategy):
     """On task ``i``, train on the union of the training sets of tasks ``0..i``.
 

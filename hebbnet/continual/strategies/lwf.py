@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 
 import torch
 
 from hebbnet.continual.benchmark import Experience
-from hebbnet.continual.strategies.base import Strategy
-from hebbnet.data import to_float
+from hebbnet.continual.strategies.base import Strategy, StrategyConfig
+from hebbnet.registry import register_strategy
+
+
+@dataclass
+class LwFConfig(StrategyConfig):
+    name: str = "lwf"
+    alpha: float = 1.0  # weight of the distillation term
+    temperature: float = 2.0
 
 
 def distillation_loss(student: torch.Tensor, teacher: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -19,6 +27,7 @@ def distillation_loss(student: torch.Tensor, teacher: torch.Tensor, temperature:
     return -(targets * log_student).sum(1).mean() * temperature ** 2
 
 
+@register_strategy("lwf", LwFConfig)
 class LwF(Strategy):
     r"""Keep the outputs of earlier tasks as the model before this task gave them, on this task's
     inputs — no stored data:
@@ -32,16 +41,17 @@ class LwF(Strategy):
 
     trains_local_learners = False  # its method needs gradients
 
-    def __init__(self, model, scenario, schedule, generator, alpha: float = 1.0,
-                 temperature: float = 2.0):
+    def __init__(self, model, scenario, schedule, generator, options: LwFConfig | None = None):
         super().__init__(model, scenario, schedule, generator)
+        options = options or LwFConfig()
+        alpha, temperature = options.alpha, options.temperature
         if alpha < 0 or temperature <= 0:
             raise ValueError(f"Need alpha >= 0 and temperature > 0; got {alpha}, {temperature}.")
         self.alpha, self.temperature = alpha, temperature
         self.teacher: torch.nn.Module | None = None
 
     def batch_loss(self, batch, task):
-        x = to_float(batch.x)
+        x = self.training_inputs(batch.x)  # the teacher sees the same augmented batch
         logits = self.model(x)
         loss = self.loss(logits, batch.y, batch.t, task)
         if self.teacher is None or task == 0:

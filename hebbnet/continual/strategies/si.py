@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from hebbnet.continual.benchmark import Experience
-from hebbnet.continual.strategies.base import Strategy
+from hebbnet.continual.strategies.base import Strategy, StrategyConfig
 from hebbnet.continual.strategies.importance import (
     detached_copy,
     quadratic_penalty,
     tensors_nbytes,
     trainable,
 )
+from hebbnet.registry import register_strategy
 
 
+@dataclass
+class SIConfig(StrategyConfig):
+    name: str = "si"
+    c: float = 1.0  # strength of the surrogate penalty c Σ Ω (θ − θ*)²
+    epsilon: float = 0.1  # ξ, damping of Ω = ω / (Δθ² + ξ)
+
+
+@register_strategy("si", SIConfig)
 class SI(Strategy):
     r"""Each parameter's contribution to the drop in loss along its path sets its importance:
 
@@ -28,8 +39,10 @@ class SI(Strategy):
 
     trains_local_learners = False  # its method needs gradients
 
-    def __init__(self, model, scenario, schedule, generator, c: float, epsilon: float = 0.1):
+    def __init__(self, model, scenario, schedule, generator, options: SIConfig | None = None):
         super().__init__(model, scenario, schedule, generator)
+        options = options or SIConfig()
+        c, epsilon = options.c, options.epsilon
         if c < 0 or epsilon <= 0:
             raise ValueError(f"Need c >= 0 and epsilon > 0; got c={c}, epsilon={epsilon}.")
         self.c, self.epsilon = c, epsilon
