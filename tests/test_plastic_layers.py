@@ -6,6 +6,7 @@ import warnings
 
 import pytest
 import torch
+from torch import nn
 
 from hebbnet.homeostasis import IntrinsicPlasticity, SynapticScaling
 from hebbnet.layers import HebbianConv2d, HebbianLinear, Triangle
@@ -438,3 +439,22 @@ def test_a_dense_layer_takes_leading_batch_dimensions_as_nn_linear_does():
     torch.testing.assert_close(layer.weight, reference.weight)  # learned from the same 30 samples
     with pytest.raises(ValueError, match=r"expects input of shape \(\*, 6\)"):
         layer(torch.rand(3, 5))
+
+
+def test_a_stack_of_default_layers_names_the_one_that_passes_on_a_near_constant_signal():
+    """A user's stack of two SoftHebb convolutions at their defaults sat at chance without a
+    word: the second one's softmax responses are about 1/32 for every sample (they vary by 7 %
+    of their size). It says so, once, with the fix; the first, whose responses vary, does not."""
+    torch.manual_seed(0)
+    first = HebbianConv2d(1, 16, 3, padding=1, rule="softhebb")
+    second = HebbianConv2d(16, 32, 3, padding=1, rule="softhebb")
+    for layer in (first, second):
+        layer.check_every = 16
+    stack = nn.Sequential(first, nn.MaxPool2d(2), second)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for batch in _digits_batches(64):
+            stack(batch.view(-1, 1, 8, 8))
+    flat = [str(w.message) for w in caught if "near-constant signal" in str(w.message)]
+    assert len(flat) == 1 and flat[0].startswith("HebbianConv2d(16, 32")
+    assert "output='drive' through a nonlinearity" in flat[0]

@@ -81,6 +81,9 @@ from hebbnet.structural.turnover import SynapseTurnover
 UPDATE_MODES = ("local", "grad")
 CHECK_EVERY = 64  # plastic updates between two checks of the weights
 COLLAPSED = 1.2  # a layer whose varying units carry fewer signals than this has collapsed
+# a layer whose outputs vary over a batch by less than this share of their size passes on a
+# near-constant signal (a user's SoftHebb conv → SoftHebb conv stack: 7 %, and at chance)
+FLAT = 0.1
 MAX_CHECKED_SAMPLES = 1024  # rows of a batch's outputs the collapse check looks at
 
 
@@ -195,6 +198,7 @@ class PlasticLayer(nn.Module):
         self.plastic = True
         self.check_every = CHECK_EVERY
         self.checks_collapse = True  # until the first warning (spiking layers: never)
+        self.checks_spread = True  # until the first warning (spiking layers: never)
         self.checks_silence = True  # until the first warning (spiking layers: never)
         self._pending: dict[str, torch.Tensor] = {}  # on an accelerator, read at checks
         self.updates = 0  # plastic updates so far (not saved: it only schedules the checks)
@@ -347,10 +351,36 @@ class PlasticLayer(nn.Module):
     def check_activity(self, pre: torch.Tensor, post: torch.Tensor, u: torch.Tensor) -> None:
         """At a weight check, until each has warned: what the layer passes on for a collapse,
         its response for silence (``pre`` (N, n_in), ``post`` and ``u`` (N, n_out))."""
+        emitted = post if self.output == "response" else u
         if self.checks_collapse:
-            self.check_collapse(post if self.output == "response" else u)
+            self.check_collapse(emitted)
+        if self.checks_spread:
+            self.check_spread(emitted)
         if self.checks_silence:
             self.check_silence(pre, post, u)
+
+    def check_spread(self, activity: torch.Tensor) -> None:
+        """Warn, once, if what the layer passes on (N, n_out) barely varies over the batch: the
+        units' standard deviations over the samples, averaged, below :data:`FLAT` of the mean
+        absolute output. A soft competition's responses sum to 1 over the units, so when the
+        drives differ little every sample is answered with about 1/n_out everywhere: a layer
+        or readout after it then learns next to nothing."""
+        values = activity.detach().float()
+        size = values.abs().mean()
+        if values.shape[0] < 8 or not bool(size > 0):
+            return
+        spread = float(values.std(0).mean() / size)
+        if spread >= FLAT:
+            return
+        self.checks_spread = False
+        warnings.warn(
+            f"{type(self).__name__}({self.extra_repr()}) with rule {self.rule!r}: its outputs "
+            f"vary over the batch by {spread:.1%} of their size at plastic update {self.updates}, "
+            "so it passes on a near-constant signal and what learns from it learns next to "
+            "nothing. A soft competition's responses (output='response' of softhebb) sum to 1 "
+            "over the units: pass output='drive' through a nonlinearity instead "
+            "(hebbnet.layers.Triangle, or ReLU). A layer fed a near-constant signal passes one "
+            "on: then the layer before it is the cause (it says so too).", stacklevel=2)
 
     def check_collapse(self, activity: torch.Tensor) -> None:
         """Warn, once, if the units whose outputs vary over a batch (N, n_out) — at least

@@ -89,7 +89,8 @@ class SpikingLinear(PlasticLayer):
                              "give both the same dt.")
         super().__init__((out_features, in_features), in_features, rule, lr, update, False,
                          homeostasis, "response", 1.0, consolidation, schedule, structure)
-        self.checks_collapse = self.checks_silence = False  # spike trains: see warn_if_silent
+        # spike trains: see warn_if_silent
+        self.checks_collapse = self.checks_spread = self.checks_silence = False
         if self.neurogenesis is not None:
             raise ValueError("SpikingLinear does not take Neurogenesis (its neurons integrate "
                              "the drive over time, so silencing it needs the neuron model's "
