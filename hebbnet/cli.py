@@ -43,9 +43,10 @@ from hebbnet.distributed import (
 )
 from hebbnet.files import write_text
 from hebbnet.layers import PlasticityDivergedError
+from hebbnet.registry import PACKAGED_CONFIGS
 from hebbnet.run_directory import CHECKPOINT_NAME, TENSORBOARD_NAME, refuse_links
 
-CONFIG_DIR = Path(__file__).resolve().parent / "conf"  # shipped inside the package
+CONFIG_DIR = PACKAGED_CONFIGS  # shipped inside the package
 log = logging.getLogger("train")
 
 register_configs()

@@ -22,8 +22,8 @@ pass, so a later ``backward()`` through this layer uses weights already moved by
 
 ``eval()`` or ``layer.plastic = False`` freezes all plasticity, homeostasis included.
 
-Every plastic update checks the layer's output (one ``isfinite`` reduction over the batch's
-outputs) and raises :class:`PlasticityDivergedError` on the step it turns NaN or infinite, naming
+Every plastic update checks the layer's output (one reduction over the batch's outputs,
+:func:`all_finite`) and raises :class:`PlasticityDivergedError` on the step it turns NaN or infinite, naming
 the rule and the fix (a plain Hebbian layer fed 10⁶ outputs Inf at its fifth update). Every
 ``check_every`` plastic updates (default :data:`CHECK_EVERY`) the layer also checks its weights
 and raises the same error when they are NaN, infinite, or large enough that products of two of
@@ -32,7 +32,8 @@ grow, but never turns into NaN unseen. Where reading a value waits for the devic
 per-step checks of input and output are kept on the device and read at that weight check, one
 sync per ``check_every`` updates, never one per step. At the first of those checks whose batch
 shows the layer's units all saying the same thing (:meth:`PlasticLayer.check_collapse`: the
-units whose outputs vary carry about one signal), it warns once, naming the fix; for a rule
+units whose outputs vary carry about one signal), and at the first whose outputs barely vary
+over the batch (:meth:`PlasticLayer.check_spread`), it warns once, naming the fix; for a rule
 whose response can fall silent (BCM's rectified units), at the first whose batch every unit's
 response rounds to 0 against its drive (:meth:`PlasticLayer.check_silence`), it warns once with
 the rule's reason (a threshold that lags the response).
