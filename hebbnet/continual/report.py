@@ -17,7 +17,7 @@ def format_report(metrics: dict, run_dir: Path, tensorboard_dir: Path | None) ->
         *rows,
         f"ACC {100 * metrics['acc']:.2f}%   BWT {100 * metrics['bwt']:+.2f}   "
         f"FWT {100 * metrics['fwt']:+.2f}   Forgetting {100 * metrics['forgetting']:.2f}  "
-        "(points; definitions in README)",
+        "(points; definitions in docs/guide.md, Metrics)",
         f"Training: {metrics['train_samples']} samples in {metrics['train_seconds']:.1f} s "
         f"({metrics['train_samples_per_s']:.0f} samples/s); run {metrics['run_seconds']:.1f} s",
         f"Memory beyond the model: {metrics['strategy_bytes']:,} bytes",
