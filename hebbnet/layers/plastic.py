@@ -401,7 +401,7 @@ class PlasticLayer(nn.Module):
             f"signal (participation ratio {ratio:.2f}), so it passes on one feature. Units "
             "that learn without competing (oja, hebb) all converge to the same component: use "
             "a rule whose units compete (sanger, softhebb, krotov_hopfield, competitive). "
-            "Between stacked layers, pass output='drive' through a nonlinearity (README: "
+            "Between stacked layers, pass output='drive' through a nonlinearity (docs/guide.md: "
             "'Plastic layers in your own model').", stacklevel=2)
 
     def check_silence(self, pre: torch.Tensor, post: torch.Tensor, u: torch.Tensor) -> None:
